@@ -14,6 +14,9 @@ namespace reserve {
 
 inline constexpr int64_t kGramsPerTonne = 1'000'000;
 
+// 128-bit intermediates for products. __extension__ keeps -Wpedantic quiet for every includer.
+__extension__ typedef __int128 Int128;
+
 // a + b, or nullopt on overflow.
 inline std::optional<int64_t> CheckedAdd(int64_t a, int64_t b) {
   int64_t out;
@@ -47,13 +50,13 @@ inline std::optional<int64_t> MulDiv(int64_t a, int64_t b, int64_t d) {
   if (d == 0) {
     return std::nullopt;
   }
-  __int128 num = static_cast<__int128>(a) * b;
-  __int128 den = d;
+  Int128 num = static_cast<Int128>(a) * b;
+  Int128 den = d;
   bool negative = (num < 0) != (den < 0);
   if (num < 0) num = -num;
   if (den < 0) den = -den;
-  __int128 q = num / den;
-  __int128 r = num % den;
+  Int128 q = num / den;
+  Int128 r = num % den;
   if (2 * r >= den) {
     ++q;
   }

@@ -30,6 +30,22 @@ Table BuildTable() {
     Add(t, "LedgerService", read, readers);
   }
   Add(t, "LedgerService", "Backup", {"admin"});
+
+  // InventoryService (services/inventory): admins write; admins, approvers, finance and
+  // auditors read; approvers decide stock-count differences beyond tolerance.
+  const std::vector<std::string> inventory_readers = {"admin", "approver", "finance", "auditor"};
+  for (absl::string_view read :
+       {"ListMetals", "GetMetal", "GetDepot", "ListDepots", "GetLot", "ListLots", "GetLotHistory",
+        "GetStockCount", "GetHoldings", "GetValuation", "GetDaysOfCover", "ListPriceMarks"}) {
+    Add(t, "InventoryService", read, inventory_readers);
+  }
+  for (absl::string_view write :
+       {"CreateMetal", "AddGrade", "CreateDepot", "UpdateDepot", "AcquireLots", "DispatchLot",
+        "ReceiveLot", "ReleaseLots", "RotateLots", "RecordStockCount", "AddPriceMarks",
+        "ImportPriceMarks"}) {
+    Add(t, "InventoryService", write, {"admin"});
+  }
+  Add(t, "InventoryService", "DecideStockCount", {"approver"});
   return t;
 }
 

@@ -1,5 +1,6 @@
 #include "services/reserved/service_table.h"
 
+#include "services/inventory/inventory_service.h"
 #include "services/ledger/ledger_service.h"
 
 namespace reserve {
@@ -12,12 +13,21 @@ absl::StatusOr<HostedService> MakeLedgerService(const ServiceDeps& deps) {
   return HostedService{std::move(service), [raw] { raw->BeginShutdown(); }};
 }
 
+absl::StatusOr<HostedService> MakeInventoryService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<InventoryServiceImpl>> service =
+      InventoryServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  return HostedService{*std::move(service), {}};
+}
+
 }  // namespace
 
 const std::vector<ServiceEntry>& ServiceTable() {
   static const std::vector<ServiceEntry> table = {
       {"ledger", MakeLedgerService},
-      // {"inventory", MakeInventoryService},
+      {"inventory", MakeInventoryService},
   };
   return table;
 }

@@ -1,0 +1,51 @@
+// The reservectl command tree: CLI11 subcommands for every InventoryService RPC, `whoami`
+// and `demo load`. Each leaf parses its flags into a request, makes one call through a
+// Connection and prints the result with the one printer in output.h.
+#ifndef RESERVE_CLIENTS_RESERVECTL_COMMANDS_H_
+#define RESERVE_CLIENTS_RESERVECTL_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "clients/reservectl/client.h"
+#include "clients/reservectl/output.h"
+
+namespace reserve::ctl {
+
+// What a chosen command needs at run time: global flags, the output format and a lazily
+// opened connection.
+class Session {
+ public:
+  GlobalOptions global;
+  Format format = Format::kTable;
+  std::ostream& out = std::cout;
+  std::ostream& err = std::cerr;
+
+  // The connection, opened on first use with the global flags.
+  absl::StatusOr<Connection*> connection();
+
+  // Prints the error line and returns kExitFailure (server or connection errors).
+  int Fail(const absl::Status& status);
+  // Prints "error: <message>" and a --help hint; returns kExitUsage (nothing was sent).
+  int Usage(absl::string_view message);
+
+ private:
+  std::unique_ptr<Connection> connection_;
+};
+
+// A leaf command's body, run after the command line parsed cleanly.
+using Action = std::function<int(Session&)>;
+
+// Registers every command on `app`; the chosen leaf stores its body in `*chosen`.
+void AddCommands(CLI::App& app, Session& session, Action* chosen);
+
+// The whole program: parse, run, map outcomes to exit statuses.
+int Main(int argc, char** argv);
+
+}  // namespace reserve::ctl
+
+#endif  // RESERVE_CLIENTS_RESERVECTL_COMMANDS_H_

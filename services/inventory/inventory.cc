@@ -1,0 +1,1765 @@
+#include "services/inventory/inventory.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+#include "services/inventory/csv_reader.h"
+#include "storage/errors.h"
+#include "storage/exact.h"
+
+namespace reserve::inventory {
+namespace {
+
+namespace why = inventory_reason;
+using json = nlohmann::json;
+
+// ---- Keys and accounts (see README.md "Ledger mapping"; an on-disk contract). ----
+constexpr absl::string_view kMetalPrefix = "metal/";
+constexpr absl::string_view kDepotPrefix = "depot/";
+constexpr absl::string_view kLotPrefix = "lot/";
+constexpr absl::string_view kPricePrefix = "price/";
+constexpr absl::string_view kCountPrefix = "count/";
+constexpr absl::string_view kRequestPrefix = "inventory-request/";
+constexpr absl::string_view kSeededKey = "inventory/catalog-seeded";
+constexpr absl::string_view kLedgerRequestPrefix = "inventory/";
+constexpr absl::string_view kInTransitDepot = "(in transit)";
+constexpr absl::string_view kSystemPrincipal = "system:inventory";
+
+std::string MassUnit(absl::string_view metal) { return absl::StrCat("g:", metal); }
+std::string StockAccount(const Lot& l) {
+  return absl::StrCat("stock/", l.metal, "/", l.depot, "/", ReserveClassName(l.reserve_class), "/",
+                      l.owner);
+}
+std::string TransitAccount(const Lot& l) {
+  return absl::StrCat("transit/", l.metal, "/", ReserveClassName(l.reserve_class), "/", l.owner);
+}
+std::string CapacityAccount(absl::string_view metal, absl::string_view depot) {
+  return absl::StrCat("capacity/", metal, "/", depot);
+}
+std::string CapacitySource(absl::string_view metal) {
+  return absl::StrCat("capacity-source/", metal);
+}
+std::string ExternalAcquired(absl::string_view metal) {
+  return absl::StrCat("external/acquired/", metal);
+}
+std::string ExternalReleased(absl::string_view metal) {
+  return absl::StrCat("external/released/", metal);
+}
+std::string VarianceAccount(absl::string_view metal, absl::string_view depot) {
+  return absl::StrCat("variance/", metal, "/", depot);
+}
+std::string CostAccount(const Lot& l) {
+  return absl::StrCat("cost/", l.currency, "/", l.metal, "/", l.depot, "/",
+                      ReserveClassName(l.reserve_class), "/", l.owner);
+}
+std::string CostTransitAccount(const Lot& l) {
+  return absl::StrCat("cost-transit/", l.currency, "/", l.metal, "/",
+                      ReserveClassName(l.reserve_class), "/", l.owner);
+}
+std::string CostAcquired(const Lot& l) {
+  return absl::StrCat("external/cost-acquired/", l.currency, "/", l.metal);
+}
+std::string CostReleased(const Lot& l) {
+  return absl::StrCat("external/cost-released/", l.currency, "/", l.metal);
+}
+std::string PriceKey(const PriceMark& p) {
+  return absl::StrCat(kPricePrefix, p.metal, "/", FormatDate(p.date), "/", p.currency);
+}
+
+// ---- Small validators. ----
+bool IsIdChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+         c == ':';
+}
+
+// Ids become parts of ledger keys separated by '/': letters, digits and . _ - : only.
+absl::Status CheckId(absl::string_view value, absl::string_view field) {
+  if (value.empty()) {
+    return InvalidField(field, "required");
+  }
+  if (value.size() > kMaxIdChars) {
+    return InvalidField(field, absl::StrCat("longer than ", kMaxIdChars, " characters"));
+  }
+  if (!std::all_of(value.begin(), value.end(), IsIdChar)) {
+    return InvalidField(field, "only letters, digits and . _ - : are allowed");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view value, absl::string_view field, bool required) {
+  if (required && value.empty()) {
+    return InvalidField(field, "required");
+  }
+  if (value.size() > kMaxTextChars) {
+    return InvalidField(field, absl::StrCat("longer than ", kMaxTextChars, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMetalCode(absl::string_view code, absl::string_view field) {
+  if (code.empty() || code.size() > 8 ||
+      !absl::ascii_isupper(static_cast<unsigned char>(code[0])) ||
+      !std::all_of(code.begin(), code.end(), [](char c) {
+        return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+               absl::ascii_isdigit(static_cast<unsigned char>(c));
+      })) {
+    return InvalidField(field, "1 to 8 upper-case letters or digits, starting with a letter");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCurrency(absl::string_view code, absl::string_view field) {
+  if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) {
+        return absl::ascii_isupper(static_cast<unsigned char>(c));
+      })) {
+    return InvalidField(field, "an ISO 4217 code such as CNY");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckContext(const Context& ctx) {
+  if (ctx.request_id.empty()) {
+    return InvalidField("request_id", "required");
+  }
+  if (ctx.request_id.size() > kMaxRequestIdChars) {
+    return InvalidField("request_id", absl::StrCat("longer than ", kMaxRequestIdChars, " bytes"));
+  }
+  if (ctx.principal.empty()) {
+    return absl::UnauthenticatedError("no principal");
+  }
+  if (ctx.business_date < ledger::kMinBusinessDate ||
+      ctx.business_date > ledger::kMaxBusinessDate) {
+    return InvalidField("business_date", "outside 1900-01-01..2199-12-31");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotFound(absl::string_view reason, absl::string_view message) {
+  return Rejection(absl::StatusCode::kNotFound, reason, message);
+}
+
+// ---- Postings: accumulate per account, emit non-zero sums plus the accounts to open. ----
+class TxBuilder {
+ public:
+  void Post(const std::string& account, const std::string& unit, bool guarded, int64_t amount) {
+    auto [it, inserted] =
+        accounts_.try_emplace(account, ledger::AccountSpec{account, unit, guarded}, int64_t{0});
+    std::optional<int64_t> sum = CheckedAdd(it->second.second, amount);
+    if (!sum.has_value()) {
+      overflow_ = true;
+      return;
+    }
+    it->second.second = *sum;
+  }
+
+  absl::Status Finish(ledger::Transaction& tx) const {
+    if (overflow_) {
+      return Rejection(absl::StatusCode::kFailedPrecondition, reason::kOverflow,
+                       "amounts overflow 64 bits");
+    }
+    for (const auto& [id, spec_amount] : accounts_) {
+      if (spec_amount.second == 0) {
+        continue;
+      }
+      tx.open_accounts.push_back(spec_amount.first);
+      tx.postings.push_back(ledger::Posting{id, spec_amount.second});
+    }
+    if (tx.open_accounts.size() > ledger::kMaxOpenAccounts) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the request touches more than ", ledger::kMaxOpenAccounts, " accounts"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, std::pair<ledger::AccountSpec, int64_t>> accounts_;
+  bool overflow_ = false;
+};
+
+// Moves `mass_g` from account `from` to `to` (both grams of `metal`).
+void MoveMass(TxBuilder& b, absl::string_view metal, const std::string& from, bool from_guarded,
+              const std::string& to, bool to_guarded, int64_t mass_g) {
+  std::string unit = MassUnit(metal);
+  b.Post(from, unit, from_guarded, -mass_g);
+  b.Post(to, unit, to_guarded, mass_g);
+}
+
+void MoveMoney(TxBuilder& b, absl::string_view currency, const std::string& from, bool from_guarded,
+               const std::string& to, bool to_guarded, int64_t amount) {
+  if (amount == 0) {
+    return;
+  }
+  std::string unit(currency);
+  b.Post(from, unit, from_guarded, -amount);
+  b.Post(to, unit, to_guarded, amount);
+}
+
+// Takes free space at (metal, depot): capacity account -> capacity source.
+void TakeCapacity(TxBuilder& b, absl::string_view metal, absl::string_view depot, int64_t mass_g) {
+  MoveMass(b, metal, CapacityAccount(metal, depot), true, CapacitySource(metal), false, mass_g);
+}
+
+// ---- Ledger reads. ----
+absl::StatusOr<std::vector<ledger::Record>> ReadRecords(ledger::Ledger& ledger,
+                                                        const std::vector<std::string>& keys) {
+  std::vector<ledger::Record> out;
+  out.reserve(keys.size());
+  for (size_t start = 0; start < keys.size(); start += ledger::kMaxKeysPerRead) {
+    size_t n = std::min(ledger::kMaxKeysPerRead, keys.size() - start);
+    absl::StatusOr<ledger::RecordSet> set =
+        ledger.GetRecords(absl::MakeConstSpan(keys).subspan(start, n), {});
+    if (!set.ok()) {
+      return set.status();
+    }
+    for (ledger::Record& r : set->records) {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ledger::Record> ReadRecord(ledger::Ledger& ledger, const std::string& key) {
+  absl::StatusOr<std::vector<ledger::Record>> records = ReadRecords(ledger, {key});
+  if (!records.ok()) {
+    return records.status();
+  }
+  return std::move(records->front());
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> ReadBalances(
+    ledger::Ledger& ledger, const std::vector<std::string>& accounts) {
+  std::map<std::string, int64_t> out;
+  for (size_t start = 0; start < accounts.size(); start += ledger::kMaxKeysPerRead) {
+    size_t n = std::min(ledger::kMaxKeysPerRead, accounts.size() - start);
+    absl::StatusOr<ledger::BalanceSet> set =
+        ledger.GetBalances(absl::MakeConstSpan(accounts).subspan(start, n), {});
+    if (!set.ok()) {
+      return set.status();
+    }
+    for (const ledger::Balance& b : set->balances) {
+      out[b.account] = b.exists ? b.amount : 0;
+    }
+  }
+  return out;
+}
+
+template <typename T>
+using Loaded = std::pair<T, uint64_t>;  // value and record version
+
+absl::StatusOr<Loaded<Metal>> LoadMetal(ledger::Ledger& ledger, absl::string_view code) {
+  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kMetalPrefix, code));
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->version == 0) {
+    return NotFound(why::kUnknownMetal, absl::StrCat("no metal ", code));
+  }
+  absl::StatusOr<Metal> m = DecodeMetal(r->value);
+  if (!m.ok()) {
+    return m.status();
+  }
+  return Loaded<Metal>{*std::move(m), r->version};
+}
+
+absl::StatusOr<Loaded<Depot>> LoadDepot(ledger::Ledger& ledger, absl::string_view id) {
+  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kDepotPrefix, id));
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->version == 0) {
+    return NotFound(why::kUnknownDepot, absl::StrCat("no depot ", id));
+  }
+  absl::StatusOr<Depot> d = DecodeDepot(r->value);
+  if (!d.ok()) {
+    return d.status();
+  }
+  return Loaded<Depot>{*std::move(d), r->version};
+}
+
+absl::StatusOr<Loaded<Lot>> LoadLot(ledger::Ledger& ledger, absl::string_view id) {
+  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kLotPrefix, id));
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->version == 0) {
+    return NotFound(why::kUnknownLot, absl::StrCat("no lot ", id));
+  }
+  absl::StatusOr<Lot> l = DecodeLot(r->value);
+  if (!l.ok()) {
+    return l.status();
+  }
+  return Loaded<Lot>{*std::move(l), r->version};
+}
+
+// Every record under `prefix`, pinned to one snapshot.
+absl::StatusOr<std::vector<ledger::Record>> ScanAllRecords(ledger::Ledger& ledger,
+                                                           absl::string_view prefix,
+                                                           size_t max_records) {
+  std::vector<ledger::Record> out;
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  ledger::ReadOptions options;
+  while (true) {
+    absl::StatusOr<ledger::RecordPage> p = ledger.ScanRecords(prefix, page, options);
+    if (!p.ok()) {
+      return p.status();
+    }
+    options.at_seq = p->as_of_seq;
+    for (ledger::Record& r : p->records) {
+      out.push_back(std::move(r));
+    }
+    if (out.size() > max_records) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("more than ", max_records, " records under ", prefix));
+    }
+    if (p->next_page_token.empty()) {
+      return out;
+    }
+    page.page_token = p->next_page_token;
+  }
+}
+
+// Every account under each prefix, all read at one sequence number (set on first read).
+absl::Status ScanAllBalances(ledger::Ledger& ledger, absl::string_view prefix,
+                             ledger::ReadOptions& options, std::vector<ledger::Balance>& out) {
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  while (true) {
+    absl::StatusOr<ledger::BalancePage> p = ledger.ScanBalances(prefix, page, options);
+    if (!p.ok()) {
+      return p.status();
+    }
+    options.at_seq = p->as_of_seq;
+    for (ledger::Balance& b : p->balances) {
+      out.push_back(std::move(b));
+    }
+    if (out.size() > kMaxHoldingAccounts) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("more than ", kMaxHoldingAccounts, " accounts to aggregate"));
+    }
+    if (p->next_page_token.empty()) {
+      return absl::OkStatus();
+    }
+    page.page_token = p->next_page_token;
+  }
+}
+
+// ---- Mutations: idempotent, retried on conflicts. ----
+struct Plan {
+  ledger::Transaction tx;  // request id, kind, principal and date are filled in by Mutate
+  json response;
+};
+using Planner = std::function<absl::StatusOr<Plan>()>;
+
+// FNV-1a, twice with different offsets: a 128-bit fingerprint of a request, used only to tell
+// a retry from a different request reusing an id (not a security boundary).
+std::string Fingerprint(absl::string_view text) {
+  uint64_t a = 14695981039346656037ULL;
+  uint64_t b = 0x6c62272e07bb0142ULL;
+  for (unsigned char c : text) {
+    a = (a ^ c) * 1099511628211ULL;
+    b = (b ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+  }
+  return absl::StrFormat("%016x%016x", a, b);
+}
+
+bool Retryable(const absl::Status& s) {
+  if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kAlreadyExists) {
+    return true;
+  }
+  std::optional<std::string> r = ReasonOf(s);
+  return s.code() == absl::StatusCode::kFailedPrecondition && r.has_value() &&
+         (*r == reason::kInsufficientBalance || *r == reason::kAccountExists);
+}
+
+absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx,
+                                      absl::string_view kind, const json& request,
+                                      const Planner& planner) {
+  if (absl::Status s = CheckContext(ctx); !s.ok()) {
+    return s;
+  }
+  json fingerprinted = {
+      {"kind", kind}, {"date", FormatDate(ctx.business_date)}, {"request", request}};
+  std::string fp = Fingerprint(fingerprinted.dump());
+  std::string receipt_key = absl::StrCat(kRequestPrefix, ctx.request_id);
+  absl::Status last = absl::AbortedError("no attempt made");
+  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
+    absl::StatusOr<ledger::Record> seen = ReadRecord(ledger, receipt_key);
+    if (!seen.ok()) {
+      return seen.status();
+    }
+    if (seen->version != 0) {
+      json stored = json::parse(seen->value, nullptr, /*allow_exceptions=*/false);
+      if (stored.is_discarded() || !stored.contains("fp") || !stored.contains("response")) {
+        return absl::DataLossError(absl::StrCat("malformed receipt record ", receipt_key));
+      }
+      if (stored["fp"] != fp) {
+        return Rejection(
+            absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
+            absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
+      }
+      return Mutation<json>{stored["response"], seen->version, true};
+    }
+    absl::StatusOr<Plan> plan = planner();
+    if (!plan.ok()) {
+      return plan.status();
+    }
+    ledger::Transaction& tx = plan->tx;
+    tx.request_id = absl::StrCat(kLedgerRequestPrefix, ctx.request_id);
+    tx.kind = std::string(kind);
+    tx.principal = ctx.principal;
+    tx.business_date = ctx.business_date;
+    json receipt = {{"fp", fp}, {"response", plan->response}};
+    tx.writes.push_back(ledger::RecordWrite{receipt_key, 0, receipt.dump(), false});
+    if (tx.writes.size() > ledger::kMaxWrites) {
+      return absl::ResourceExhaustedError("too many record writes in one request");
+    }
+    absl::StatusOr<ledger::Receipt> committed = ledger.Commit(tx);
+    if (committed.ok()) {
+      return Mutation<json>{std::move(plan->response), committed->seq, committed->replayed};
+    }
+    if (!Retryable(committed.status())) {
+      return committed.status();
+    }
+    last = committed.status();
+  }
+  return last;
+}
+
+template <typename T>
+absl::StatusOr<Mutation<T>> Convert(absl::StatusOr<Mutation<json>> m,
+                                    const std::function<absl::StatusOr<T>(const json&)>& decode) {
+  if (!m.ok()) {
+    return m.status();
+  }
+  try {
+    absl::StatusOr<T> value = decode(m->value);
+    if (!value.ok()) {
+      return value.status();
+    }
+    return Mutation<T>{*std::move(value), m->seq, m->replayed};
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("malformed stored response: ", e.what()));
+  }
+}
+
+json LotJson(const Lot& l) { return json::parse(EncodeLot(l)); }
+absl::StatusOr<Lot> LotFromJson(const json& j) { return DecodeLot(j.dump()); }
+
+// ---- Lot rules shared by acquisitions, releases, rotations and transfers. ----
+
+absl::Status CheckLotInput(const Lot& l, const std::string& p, absl::CivilDay date) {
+  auto f = [&p](absl::string_view name) { return absl::StrCat(p, ".", name); };
+  if (absl::Status s = CheckId(l.id, f("lot_id")); !s.ok()) return s;
+  if (absl::Status s = CheckMetalCode(l.metal, f("metal")); !s.ok()) return s;
+  if (absl::Status s = CheckText(l.grade, f("grade"), true); !s.ok()) return s;
+  if (absl::Status s = CheckText(l.brand, f("brand"), true); !s.ok()) return s;
+  if (absl::Status s = CheckText(l.form, f("form"), true); !s.ok()) return s;
+  if (l.pieces <= 0) return InvalidField(f("pieces"), "must be at least 1");
+  if (l.net_mass_g <= 0) return InvalidField(f("net_mass_g"), "must be positive");
+  if (l.gross_mass_g < l.net_mass_g) {
+    return InvalidField(f("gross_mass_g"), "must be at least the net mass");
+  }
+  if (absl::Status s = CheckId(l.depot, f("depot_id")); !s.ok()) return s;
+  if (absl::Status s = CheckText(l.location, f("location"), false); !s.ok()) return s;
+  if (l.year_produced < 1900 || l.year_produced > date.year()) {
+    return InvalidField(f("year_produced"), "between 1900 and the business date's year");
+  }
+  if (l.year_stored < l.year_produced || l.year_stored > date.year()) {
+    return InvalidField(f("year_stored"), "between the year produced and the business date's year");
+  }
+  if (l.cost_minor < 0) return InvalidField(f("cost_minor"), "must not be negative");
+  if (absl::Status s = CheckCurrency(l.currency, f("currency")); !s.ok()) return s;
+  if (l.reserve_class == ReserveClass::kUnspecified) {
+    return InvalidField(f("reserve_class"), "required");
+  }
+  if (absl::Status s = CheckId(l.owner, f("owner")); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+// Adds the acquisition of `lots` (already validated, ids set) to `b` and `tx`; checks the
+// catalog, depots, duplicates and free capacity against current state.
+absl::Status PlanAcquisition(ledger::Ledger& ledger, std::vector<Lot> lots,
+                             const std::string& field, const std::string& order_id,
+                             const std::map<std::pair<std::string, std::string>, int64_t>& freed,
+                             TxBuilder& b, ledger::Transaction& tx) {
+  std::map<std::string, Metal> metals;
+  std::map<std::string, Depot> depots;
+  std::vector<std::string> lot_keys;
+  for (size_t i = 0; i < lots.size(); ++i) {
+    Lot& l = lots[i];
+    if (!metals.contains(l.metal)) {
+      absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger, l.metal);
+      if (!m.ok()) return m.status();
+      metals[l.metal] = m->first;
+    }
+    if (!depots.contains(l.depot)) {
+      absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger, l.depot);
+      if (!d.ok()) return d.status();
+      depots[l.depot] = d->first;
+    }
+    const Metal& metal = metals[l.metal];
+    auto grade = std::find_if(metal.grades.begin(), metal.grades.end(),
+                              [&](const Grade& g) { return g.code == l.grade; });
+    if (grade == metal.grades.end()) {
+      return InvalidField(absl::StrCat(field, "[", i, "].grade"),
+                          absl::StrCat("not a grade of ", l.metal));
+    }
+    l.standard = grade->standard;
+    lot_keys.push_back(absl::StrCat(kLotPrefix, l.id));
+  }
+  absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger, lot_keys);
+  if (!existing.ok()) return existing.status();
+  for (size_t i = 0; i < lots.size(); ++i) {
+    if ((*existing)[i].version != 0) {
+      return Precondition(why::kLotExists,
+                          absl::StrCat(field, "[", i, "]: lot ", lots[i].id, " already exists"));
+    }
+  }
+  // Capacity: what the batch needs per (metal, depot) against free space now (plus what a
+  // rotation frees in the same transaction). The guarded account enforces it at commit.
+  std::map<std::pair<std::string, std::string>, int64_t> need;
+  for (const Lot& l : lots) {
+    std::optional<int64_t> sum = CheckedAdd(need[{l.metal, l.depot}], l.net_mass_g);
+    if (!sum.has_value()) return InvalidField(field, "total mass overflows");
+    need[{l.metal, l.depot}] = *sum;
+  }
+  std::vector<std::string> cap_accounts;
+  for (const auto& [key, mass] : need)
+    cap_accounts.push_back(CapacityAccount(key.first, key.second));
+  absl::StatusOr<std::map<std::string, int64_t>> free = ReadBalances(ledger, cap_accounts);
+  if (!free.ok()) return free.status();
+  for (const auto& [key, mass] : need) {
+    int64_t available = (*free)[CapacityAccount(key.first, key.second)];
+    auto it = freed.find(key);
+    if (it != freed.end()) available += it->second;
+    if (mass > available) {
+      return Precondition(why::kDepotCapacity,
+                          absl::StrCat("depot ", key.second, " has room for ", available, " g of ",
+                                       key.first, "; the request needs ", mass, " g"));
+    }
+  }
+  for (Lot& l : lots) {
+    l.status = LotStatus::kInStock;
+    l.transit_to.clear();
+    l.encumbrances.clear();
+    l.order_id = order_id;
+    l.released_to.clear();
+    l.release_reference.clear();
+    MoveMass(b, l.metal, ExternalAcquired(l.metal), false, StockAccount(l), true, l.net_mass_g);
+    TakeCapacity(b, l.metal, l.depot, l.net_mass_g);
+    MoveMoney(b, l.currency, CostAcquired(l), false, CostAccount(l), true, l.cost_minor);
+    tx.writes.push_back(
+        ledger::RecordWrite{absl::StrCat(kLotPrefix, l.id), 0, EncodeLot(l), false});
+  }
+  return absl::OkStatus();
+}
+
+// Validates an acquisition request and fills in derived lot ids.
+absl::StatusOr<std::vector<Lot>> PrepareLots(const Context& ctx, const AcquireRequest& request,
+                                             const std::string& field) {
+  if (request.lots.empty()) return InvalidField(field, "at least one lot");
+  if (request.lots.size() > kMaxLotsPerAcquisition) {
+    return InvalidField(field, absl::StrCat("at most ", kMaxLotsPerAcquisition, " lots"));
+  }
+  if (!request.order_id.empty()) {
+    if (absl::Status s = CheckId(request.order_id, "order_id"); !s.ok()) return s;
+  }
+  std::vector<Lot> lots = request.lots;
+  std::set<std::string> ids;
+  for (size_t i = 0; i < lots.size(); ++i) {
+    std::string p = absl::StrCat(field, "[", i, "]");
+    if (lots[i].id.empty()) {
+      lots[i].id = absl::StrCat(ctx.request_id, "-", i + 1);
+      if (!CheckId(lots[i].id, "id").ok()) {
+        return InvalidField(absl::StrCat(p, ".lot_id"),
+                            "required when the request id cannot form a lot id");
+      }
+    }
+    if (absl::Status s = CheckLotInput(lots[i], p, ctx.business_date); !s.ok()) return s;
+    if (!ids.insert(lots[i].id).second) {
+      return InvalidField(absl::StrCat(p, ".lot_id"), "appears twice in the request");
+    }
+  }
+  return lots;
+}
+
+json AcquireRequestJson(const AcquireRequest& r) {
+  json lots = json::array();
+  for (const Lot& l : r.lots) lots.push_back(LotJson(l));
+  return {{"lots", lots}, {"order_id", r.order_id}, {"memo", r.memo}};
+}
+
+absl::Status CheckMovable(const Lot& l, const std::string& field) {
+  switch (l.status) {
+    case LotStatus::kInTransit:
+      return Precondition(why::kLotInTransit,
+                          absl::StrCat(field, ": lot ", l.id, " is in transit"));
+    case LotStatus::kPledged:
+      return Precondition(why::kLotPledged, absl::StrCat(field, ": lot ", l.id, " is pledged"));
+    case LotStatus::kEarmarked:
+      return Precondition(why::kLotEarmarked, absl::StrCat(field, ": lot ", l.id, " is earmarked"));
+    case LotStatus::kReleased:
+      return Precondition(why::kLotReleased, absl::StrCat(field, ": lot ", l.id, " was released"));
+    case LotStatus::kInStock:
+    case LotStatus::kUnspecified:
+      break;
+  }
+  for (const Encumbrance& e : l.encumbrances) {
+    return Precondition(e.kind == "earmark" ? why::kLotEarmarked : why::kLotPledged,
+                        absl::StrCat(field, ": lot ", l.id, " is encumbered (", e.kind, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// `lines_field` names the lines in the request ("lines", or "release_lines" in a rotation).
+absl::Status CheckReleaseInput(const ReleaseRequest& r, const std::string& lines_field) {
+  if (r.lines.empty()) return InvalidField(lines_field, "at least one line");
+  if (r.lines.size() > kMaxLinesPerRelease) {
+    return InvalidField(lines_field, absl::StrCat("at most ", kMaxLinesPerRelease, " lines"));
+  }
+  if (absl::Status s = CheckText(r.buyer, "buyer", true); !s.ok()) return s;
+  if (absl::Status s = CheckText(r.reference, "reference", true); !s.ok()) return s;
+  if (!r.order_id.empty()) {
+    if (absl::Status s = CheckId(r.order_id, "order_id"); !s.ok()) return s;
+  }
+  std::set<std::string> ids;
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    std::string lp = absl::StrCat(lines_field, "[", i, "]");
+    if (absl::Status s = CheckId(r.lines[i].lot_id, lp + ".lot_id"); !s.ok()) return s;
+    if (r.lines[i].mass_g < 0) return InvalidField(lp + ".mass_g", "must not be negative");
+    if (!ids.insert(r.lines[i].lot_id).second) {
+      return InvalidField(lp + ".lot_id", "appears twice in the request");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Adds a release to `b`/`tx`; returns the lots after it. `freed` collects capacity freed.
+absl::StatusOr<ReleaseResult> PlanRelease(
+    ledger::Ledger& ledger, const ReleaseRequest& r, const std::string& p, TxBuilder& b,
+    ledger::Transaction& tx, std::map<std::pair<std::string, std::string>, int64_t>& freed) {
+  ReleaseResult result;
+  const std::string& lines_field = p;
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    std::string lp = absl::StrCat(lines_field, "[", i, "]");
+    absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger, r.lines[i].lot_id);
+    if (!loaded.ok()) return loaded.status();
+    Lot lot = loaded->first;
+    if (absl::Status s = CheckMovable(lot, lp); !s.ok()) return s;
+    int64_t mass = r.lines[i].mass_g == 0 ? lot.net_mass_g : r.lines[i].mass_g;
+    if (mass > lot.net_mass_g || mass == 0) {
+      return Precondition(why::kInsufficientStock,
+                          absl::StrCat(lp, ": lot ", lot.id, " holds ", lot.net_mass_g,
+                                       " g; asked to release ", mass, " g"));
+    }
+    bool whole = mass == lot.net_mass_g;
+    std::optional<int64_t> cost_out =
+        whole ? lot.cost_minor : MulDiv(lot.cost_minor, mass, lot.net_mass_g);
+    std::optional<int64_t> gross_out =
+        whole ? lot.gross_mass_g : MulDiv(lot.gross_mass_g, mass, lot.net_mass_g);
+    if (!cost_out.has_value() || !gross_out.has_value()) {
+      return InvalidField(lp + ".mass_g", "overflows");
+    }
+    MoveMass(b, lot.metal, StockAccount(lot), true, ExternalReleased(lot.metal), false, mass);
+    MoveMass(b, lot.metal, CapacitySource(lot.metal), false, CapacityAccount(lot.metal, lot.depot),
+             true, mass);
+    MoveMoney(b, lot.currency, CostAccount(lot), true, CostReleased(lot), false, *cost_out);
+    freed[{lot.metal, lot.depot}] += mass;
+    if (whole) {
+      lot.status = LotStatus::kReleased;
+      lot.released_to = r.buyer;
+      lot.release_reference = r.reference;
+    } else {
+      lot.net_mass_g -= mass;
+      lot.gross_mass_g -= *gross_out;
+      lot.cost_minor -= *cost_out;
+    }
+    result.mass_g += mass;
+    tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+                                            EncodeLot(lot), false});
+    result.lots.push_back(std::move(lot));
+  }
+  return result;
+}
+
+json ReleaseRequestJson(const ReleaseRequest& r) {
+  json lines = json::array();
+  for (const ReleaseLine& l : r.lines)
+    lines.push_back({{"lot_id", l.lot_id}, {"mass_g", l.mass_g}});
+  return {{"lines", lines},
+          {"buyer", r.buyer},
+          {"reference", r.reference},
+          {"order_id", r.order_id},
+          {"memo", r.memo}};
+}
+
+json ReleaseResultJson(const ReleaseResult& r) {
+  json lots = json::array();
+  for (const Lot& l : r.lots) lots.push_back(LotJson(l));
+  return {{"lots", lots}, {"mass_g", r.mass_g}};
+}
+
+absl::StatusOr<ReleaseResult> ReleaseResultFromJson(const json& j) {
+  ReleaseResult r;
+  r.mass_g = j.at("mass_g").get<int64_t>();
+  for (const json& l : j.at("lots")) {
+    absl::StatusOr<Lot> lot = LotFromJson(l);
+    if (!lot.ok()) return lot.status();
+    r.lots.push_back(*std::move(lot));
+  }
+  return r;
+}
+
+// Adds the order hook's contribution for `uses` (if any order is named).
+absl::Status ApplyOrderHook(OrderHook* hook, const std::vector<OrderUse>& uses,
+                            ledger::Transaction& tx) {
+  if (uses.empty()) return absl::OkStatus();
+  if (hook == nullptr) {
+    return Precondition(why::kOrderUnsupported, "this server does not execute orders yet");
+  }
+  return hook->AddToTransaction(uses, tx);
+}
+
+std::vector<OrderUse> AcquisitionUses(const std::vector<Lot>& lots, const std::string& order_id,
+                                      absl::CivilDay date) {
+  std::map<std::pair<std::string, std::string>, OrderUse> by_metal;
+  if (order_id.empty()) return {};
+  for (const Lot& l : lots) {
+    OrderUse& u = by_metal[{l.metal, l.currency}];
+    u.order_id = order_id;
+    u.acquisition = true;
+    u.metal = l.metal;
+    u.currency = l.currency;
+    u.business_date = date;
+    u.mass_g += l.net_mass_g;
+    u.cost_minor += l.cost_minor;
+  }
+  std::vector<OrderUse> out;
+  for (auto& [k, u] : by_metal) out.push_back(u);
+  return out;
+}
+
+std::vector<OrderUse> ReleaseUses(const ReleaseResult& r, const std::vector<ReleaseLine>& lines,
+                                  const std::string& order_id, absl::CivilDay date) {
+  if (order_id.empty()) return {};
+  std::map<std::string, OrderUse> by_metal;
+  for (size_t i = 0; i < r.lots.size(); ++i) {
+    const Lot& l = r.lots[i];
+    OrderUse& u = by_metal[l.metal];
+    u.order_id = order_id;
+    u.acquisition = false;
+    u.metal = l.metal;
+    u.business_date = date;
+    u.mass_g += lines[i].mass_g == 0 ? l.net_mass_g : lines[i].mass_g;
+  }
+  std::vector<OrderUse> out;
+  for (auto& [k, u] : by_metal) out.push_back(u);
+  return out;
+}
+
+// Posts a stock-count difference for `lot` (changes the lot in place).
+void ApplyCount(TxBuilder& b, Lot& lot, int64_t diff) {
+  if (diff == 0) return;
+  MoveMass(b, lot.metal, VarianceAccount(lot.metal, lot.depot), false, StockAccount(lot), true,
+           diff);
+  TakeCapacity(b, lot.metal, lot.depot, diff);
+  lot.net_mass_g += diff;
+  lot.gross_mass_g = std::max(lot.net_mass_g, lot.gross_mass_g + diff);
+}
+
+json CountJson(const StockCount& c) { return json::parse(EncodeStockCount(c)); }
+
+std::vector<Grade> G(std::initializer_list<std::pair<const char*, const char*>> grades) {
+  std::vector<Grade> out;
+  for (const auto& [code, standard] : grades) out.push_back(Grade{code, standard});
+  return out;
+}
+
+}  // namespace
+
+// Standards are the Chinese national standards commonly cited for each product.
+std::vector<Metal> SeedMetals() {
+  return {
+      {"CU", "铜", "Copper", G({{"Cu-CATH-1", "GB/T 467"}, {"Cu-CATH-2", "GB/T 467"}})},
+      {"AL", "铝", "Aluminium", G({{"Al99.70", "GB/T 1196"}, {"Al99.85", "GB/T 1196"}})},
+      {"ZN", "锌", "Zinc", G({{"Zn99.995", "GB/T 470"}, {"Zn99.99", "GB/T 470"}})},
+      {"PB", "铅", "Lead", G({{"Pb99.994", "GB/T 469"}, {"Pb99.990", "GB/T 469"}})},
+      {"NI", "镍", "Nickel", G({{"Ni9996", "GB/T 6516"}, {"Ni9990", "GB/T 6516"}})},
+      {"SN", "锡", "Tin", G({{"Sn99.90", "GB/T 728"}, {"Sn99.95", "GB/T 728"}})},
+      {"CO", "钴", "Cobalt", G({{"Co9998", "GB/T 6517"}, {"Co9995", "GB/T 6517"}})},
+      {"W", "钨", "Tungsten", G({{"APT-0", "GB/T 10116"}, {"W-powder-FW-1", "GB/T 3458"}})},
+      {"SB", "锑", "Antimony", G({{"Sb99.65", "GB/T 1599"}, {"Sb99.85", "GB/T 1599"}})},
+      {"REO", "稀土氧化物", "Rare-earth oxides",
+       G({{"Nd2O3-99.5", "GB/T 5240"},
+          {"La2O3-99.99", "GB/T 4154"},
+          {"PrNd-oxide", "GB/T 31964"}})},
+  };
+}
+
+absl::StatusOr<std::unique_ptr<Inventory>> Inventory::Create(ledger::Ledger& ledger,
+                                                             InventoryOptions options) {
+  if (options.stock_count_tolerance_bp < 0) {
+    return absl::InvalidArgumentError("stock_count_tolerance_bp must not be negative");
+  }
+  absl::StatusOr<ledger::Record> seeded = ReadRecord(ledger, std::string(kSeededKey));
+  if (!seeded.ok()) return seeded.status();
+  if (seeded->version == 0) {
+    ledger::Transaction tx;
+    tx.request_id = "inventory/seed-catalog-v1";
+    tx.kind = "inventory.seed_catalog";
+    tx.principal = std::string(kSystemPrincipal);
+    tx.business_date = ledger::kMinBusinessDate;
+    for (const Metal& m : SeedMetals()) {
+      tx.writes.push_back(
+          ledger::RecordWrite{absl::StrCat(kMetalPrefix, m.code), 0, EncodeMetal(m), false});
+    }
+    tx.writes.push_back(ledger::RecordWrite{std::string(kSeededKey), 0, "{}", false});
+    absl::StatusOr<ledger::Receipt> r = ledger.Commit(tx);
+    // Another process may have seeded concurrently: a conflict means the catalog exists.
+    if (!r.ok() && r.status().code() != absl::StatusCode::kAborted) return r.status();
+  }
+  return std::unique_ptr<Inventory>(new Inventory(ledger, options));
+}
+
+// ---- Catalog ----
+
+absl::StatusOr<Mutation<Metal>> Inventory::AddMetal(const Context& ctx, const Metal& metal) {
+  if (absl::Status s = CheckMetalCode(metal.code, "metal.code"); !s.ok()) return s;
+  if (absl::Status s = CheckText(metal.name_zh, "metal.name_zh", true); !s.ok()) return s;
+  if (absl::Status s = CheckText(metal.name_en, "metal.name_en", true); !s.ok()) return s;
+  std::set<std::string> codes;
+  for (size_t i = 0; i < metal.grades.size(); ++i) {
+    std::string p = absl::StrCat("metal.grades[", i, "]");
+    if (absl::Status s = CheckText(metal.grades[i].code, p + ".code", true); !s.ok()) return s;
+    if (absl::Status s = CheckText(metal.grades[i].standard, p + ".standard", true); !s.ok())
+      return s;
+    if (!codes.insert(metal.grades[i].code).second) {
+      return InvalidField(p + ".code", "appears twice");
+    }
+  }
+  json request = json::parse(EncodeMetal(metal));
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<ledger::Record> r = ReadRecord(ledger_, absl::StrCat(kMetalPrefix, metal.code));
+    if (!r.ok()) return r.status();
+    if (r->version != 0) {
+      return Precondition(why::kMetalExists, absl::StrCat("metal ", metal.code, " exists"));
+    }
+    Plan plan;
+    plan.tx.writes.push_back(
+        ledger::RecordWrite{absl::StrCat(kMetalPrefix, metal.code), 0, EncodeMetal(metal), false});
+    plan.response = request;
+    return plan;
+  };
+  return Convert<Metal>(Mutate(ledger_, ctx, "inventory.add_metal", request, planner),
+                        [](const json& j) { return DecodeMetal(j.dump()); });
+}
+
+absl::StatusOr<Mutation<Metal>> Inventory::AddGrade(const Context& ctx, absl::string_view code,
+                                                    const Grade& grade) {
+  if (absl::Status s = CheckMetalCode(code, "metal"); !s.ok()) return s;
+  if (absl::Status s = CheckText(grade.code, "grade.code", true); !s.ok()) return s;
+  if (absl::Status s = CheckText(grade.standard, "grade.standard", true); !s.ok()) return s;
+  json request = {{"metal", code}, {"code", grade.code}, {"standard", grade.standard}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
+    if (!m.ok()) return m.status();
+    for (const Grade& g : m->first.grades) {
+      if (g.code == grade.code) {
+        return Precondition(why::kGradeExists, absl::StrCat(code, " already has grade ", g.code));
+      }
+    }
+    m->first.grades.push_back(grade);
+    Plan plan;
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kMetalPrefix, code), m->second,
+                                                 EncodeMetal(m->first), false});
+    plan.response = json::parse(EncodeMetal(m->first));
+    return plan;
+  };
+  return Convert<Metal>(Mutate(ledger_, ctx, "inventory.add_grade", request, planner),
+                        [](const json& j) { return DecodeMetal(j.dump()); });
+}
+
+absl::StatusOr<Metal> Inventory::GetMetal(absl::string_view code) {
+  if (absl::Status s = CheckMetalCode(code, "code"); !s.ok()) return s;
+  absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
+  if (!m.ok()) return m.status();
+  return m->first;
+}
+
+absl::StatusOr<std::vector<Metal>> Inventory::ListMetals() {
+  absl::StatusOr<std::vector<ledger::Record>> records =
+      ScanAllRecords(ledger_, kMetalPrefix, /*max_records=*/10000);
+  if (!records.ok()) return records.status();
+  std::vector<Metal> out;
+  for (const ledger::Record& r : *records) {
+    absl::StatusOr<Metal> m = DecodeMetal(r.value);
+    if (!m.ok()) return m.status();
+    out.push_back(*std::move(m));
+  }
+  return out;
+}
+
+// ---- Depots ----
+
+namespace {
+absl::Status CheckDepotInput(const Depot& d) {
+  if (absl::Status s = CheckId(d.id, "depot.depot_id"); !s.ok()) return s;
+  if (absl::Status s = CheckText(d.name, "depot.name", true); !s.ok()) return s;
+  if (absl::Status s = CheckText(d.province, "depot.province", true); !s.ok()) return s;
+  if (absl::Status s = CheckText(d.operator_name, "depot.operator_name", true); !s.ok()) return s;
+  if (d.kind == DepotKind::kUnspecified) return InvalidField("depot.kind", "required");
+  for (const auto& [metal, cap] : d.capacity_g) {
+    std::string f = absl::StrCat("depot.capacity_g[", metal, "]");
+    if (absl::Status s = CheckMetalCode(metal, f); !s.ok()) return s;
+    if (cap < 0) return InvalidField(f, "must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+// Postings that move the depot's free space from `old_cap` to `new_cap`; checks that metal
+// already stored still fits.
+absl::Status PlanCapacity(ledger::Ledger& ledger, const Depot& old_depot, const Depot& depot,
+                          TxBuilder& b) {
+  std::set<std::string> metals;
+  for (const auto& [m, c] : old_depot.capacity_g) metals.insert(m);
+  for (const auto& [m, c] : depot.capacity_g) metals.insert(m);
+  for (const std::string& m : metals) {
+    if (depot.capacity_g.contains(m) && !old_depot.capacity_g.contains(m)) {
+      absl::StatusOr<Loaded<Metal>> metal = LoadMetal(ledger, m);
+      if (!metal.ok()) return metal.status();
+    }
+    int64_t old_cap = old_depot.capacity_g.contains(m) ? old_depot.capacity_g.at(m) : 0;
+    int64_t new_cap = depot.capacity_g.contains(m) ? depot.capacity_g.at(m) : 0;
+    int64_t delta = new_cap - old_cap;
+    if (delta == 0) continue;
+    if (delta < 0) {
+      absl::StatusOr<std::map<std::string, int64_t>> free =
+          ReadBalances(ledger, {CapacityAccount(m, depot.id)});
+      if (!free.ok()) return free.status();
+      if ((*free)[CapacityAccount(m, depot.id)] + delta < 0) {
+        return Precondition(why::kDepotCapacity, absl::StrCat("depot ", depot.id, " stores more ",
+                                                              m, " than ", new_cap, " g"));
+      }
+    }
+    TakeCapacity(b, m, depot.id, -delta);
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<Mutation<Depot>> Inventory::CreateDepot(const Context& ctx, const Depot& depot) {
+  if (absl::Status s = CheckDepotInput(depot); !s.ok()) return s;
+  json request = json::parse(EncodeDepot(depot));
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<ledger::Record> r = ReadRecord(ledger_, absl::StrCat(kDepotPrefix, depot.id));
+    if (!r.ok()) return r.status();
+    if (r->version != 0) {
+      return Precondition(why::kDepotExists, absl::StrCat("depot ", depot.id, " exists"));
+    }
+    Plan plan;
+    TxBuilder b;
+    if (absl::Status s = PlanCapacity(ledger_, Depot{}, depot, b); !s.ok()) return s;
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    plan.tx.writes.push_back(
+        ledger::RecordWrite{absl::StrCat(kDepotPrefix, depot.id), 0, EncodeDepot(depot), false});
+    plan.response = request;
+    return plan;
+  };
+  return Convert<Depot>(Mutate(ledger_, ctx, "inventory.create_depot", request, planner),
+                        [](const json& j) { return DecodeDepot(j.dump()); });
+}
+
+absl::StatusOr<Mutation<Depot>> Inventory::UpdateDepot(const Context& ctx, const Depot& depot) {
+  if (absl::Status s = CheckDepotInput(depot); !s.ok()) return s;
+  json request = json::parse(EncodeDepot(depot));
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<Loaded<Depot>> old = LoadDepot(ledger_, depot.id);
+    if (!old.ok()) return old.status();
+    Plan plan;
+    TxBuilder b;
+    if (absl::Status s = PlanCapacity(ledger_, old->first, depot, b); !s.ok()) return s;
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kDepotPrefix, depot.id), old->second,
+                                                 EncodeDepot(depot), false});
+    plan.response = request;
+    return plan;
+  };
+  return Convert<Depot>(Mutate(ledger_, ctx, "inventory.update_depot", request, planner),
+                        [](const json& j) { return DecodeDepot(j.dump()); });
+}
+
+absl::StatusOr<Depot> Inventory::GetDepot(absl::string_view id) {
+  if (absl::Status s = CheckId(id, "depot_id"); !s.ok()) return s;
+  absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger_, id);
+  if (!d.ok()) return d.status();
+  return d->first;
+}
+
+absl::StatusOr<std::vector<Depot>> Inventory::ListDepots() {
+  absl::StatusOr<std::vector<ledger::Record>> records =
+      ScanAllRecords(ledger_, kDepotPrefix, /*max_records=*/100000);
+  if (!records.ok()) return records.status();
+  std::vector<Depot> out;
+  for (const ledger::Record& r : *records) {
+    absl::StatusOr<Depot> d = DecodeDepot(r.value);
+    if (!d.ok()) return d.status();
+    out.push_back(*std::move(d));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Inventory::FreeCapacity(absl::string_view depot, absl::string_view metal) {
+  absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger_, depot);
+  if (!d.ok()) return d.status();
+  absl::StatusOr<std::map<std::string, int64_t>> free =
+      ReadBalances(ledger_, {CapacityAccount(metal, depot)});
+  if (!free.ok()) return free.status();
+  return (*free)[CapacityAccount(metal, depot)];
+}
+
+// ---- Lots ----
+
+absl::StatusOr<Lot> Inventory::GetLot(absl::string_view id) {
+  if (absl::Status s = CheckId(id, "lot_id"); !s.ok()) return s;
+  absl::StatusOr<Loaded<Lot>> l = LoadLot(ledger_, id);
+  if (!l.ok()) return l.status();
+  return l->first;
+}
+
+absl::StatusOr<LotPage> Inventory::ListLots(const LotFilter& filter, size_t page_size,
+                                            const std::string& page_token) {
+  if (page_size == 0 || page_size > ledger::kMaxPageSize) {
+    return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
+  }
+  std::map<std::string, std::string> province_of;
+  if (!filter.province.empty()) {
+    absl::StatusOr<std::vector<Depot>> depots = ListDepots();
+    if (!depots.ok()) return depots.status();
+    for (const Depot& d : *depots) province_of[d.id] = d.province;
+  }
+  auto matches = [&](const Lot& l) {
+    return (filter.metal.empty() || l.metal == filter.metal) &&
+           (filter.depot.empty() || l.depot == filter.depot) &&
+           (filter.owner.empty() || l.owner == filter.owner) &&
+           (filter.brand.empty() || l.brand == filter.brand) &&
+           (filter.reserve_class == ReserveClass::kUnspecified ||
+            l.reserve_class == filter.reserve_class) &&
+           (filter.status == LotStatus::kUnspecified || l.status == filter.status) &&
+           (filter.year_produced == 0 || l.year_produced == filter.year_produced) &&
+           (filter.province.empty() || province_of[l.depot] == filter.province);
+  };
+  LotPage out;
+  ledger::Page page{page_size, page_token};
+  ledger::ReadOptions options;
+  size_t scanned = 0;
+  while (true) {
+    page.page_size = page_size - out.lots.size();
+    absl::StatusOr<ledger::RecordPage> p = ledger_.ScanRecords(kLotPrefix, page, options);
+    if (!p.ok()) {
+      if (p.status().code() == absl::StatusCode::kInvalidArgument) {
+        return InvalidField("page_token", "not a token this service issued");
+      }
+      return p.status();
+    }
+    options.at_seq = p->as_of_seq;
+    for (const ledger::Record& r : p->records) {
+      absl::StatusOr<Lot> l = DecodeLot(r.value);
+      if (!l.ok()) return l.status();
+      if (matches(*l)) out.lots.push_back(*std::move(l));
+    }
+    scanned += p->records.size();
+    out.next_page_token = p->next_page_token;
+    if (out.next_page_token.empty() || out.lots.size() >= page_size ||
+        scanned >= kMaxLotsScannedPerList) {
+      return out;
+    }
+    page.page_token = out.next_page_token;
+  }
+}
+
+absl::StatusOr<std::vector<LotEvent>> Inventory::LotHistory(absl::string_view id) {
+  if (absl::Status s = CheckId(id, "lot_id"); !s.ok()) return s;
+  std::string key = absl::StrCat(kLotPrefix, id);
+  absl::StatusOr<std::vector<ledger::Seq>> seqs = ledger_.RecordHistory(key, {});
+  if (!seqs.ok()) return seqs.status();
+  if (seqs->empty()) return NotFound(why::kUnknownLot, absl::StrCat("no lot ", id));
+  std::vector<LotEvent> out;
+  for (ledger::Seq seq : *seqs) {
+    absl::StatusOr<std::vector<ledger::JournalEntry>> entries = ledger_.ReadJournal(seq, 1);
+    if (!entries.ok()) return entries.status();
+    if (entries->empty())
+      return absl::InternalError(absl::StrCat("journal entry ", seq, " missing"));
+    const ledger::JournalEntry& e = entries->front();
+    for (const ledger::RecordWrite& w : e.tx.writes) {
+      if (w.key != key || w.erase) continue;
+      absl::StatusOr<Lot> lot = DecodeLot(w.value);
+      if (!lot.ok()) return lot.status();
+      out.push_back(
+          LotEvent{seq, e.tx.kind, e.tx.principal, e.tx.business_date, e.tx.memo, *std::move(lot)});
+    }
+  }
+  return out;
+}
+
+// ---- Movements ----
+
+absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
+    const Context& ctx, const AcquireRequest& request) {
+  absl::StatusOr<std::vector<Lot>> lots = PrepareLots(ctx, request, "lots");
+  if (!lots.ok()) return lots.status();
+  if (absl::Status s = CheckText(request.memo, "memo", false); !s.ok()) return s;
+  json req = AcquireRequestJson(request);
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    Plan plan;
+    TxBuilder b;
+    if (absl::Status s = PlanAcquisition(ledger_, *lots, "lots", request.order_id, {}, b, plan.tx);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    if (absl::Status s =
+            ApplyOrderHook(options_.order_hook,
+                           AcquisitionUses(*lots, request.order_id, ctx.business_date), plan.tx);
+        !s.ok()) {
+      return s;
+    }
+    plan.tx.memo = request.memo;
+    json ids = json::array();
+    for (const Lot& l : *lots) ids.push_back(l.id);
+    plan.response = {{"lot_ids", ids}};
+    return plan;
+  };
+  return Convert<std::vector<std::string>>(
+      Mutate(ledger_, ctx, "inventory.acquire", req, planner),
+      [](const json& j) -> absl::StatusOr<std::vector<std::string>> {
+        return j.at("lot_ids").get<std::vector<std::string>>();
+      });
+}
+
+absl::StatusOr<Mutation<Lot>> Inventory::Dispatch(const Context& ctx, absl::string_view lot_id,
+                                                  absl::string_view to_depot) {
+  if (absl::Status s = CheckId(lot_id, "lot_id"); !s.ok()) return s;
+  if (absl::Status s = CheckId(to_depot, "to_depot_id"); !s.ok()) return s;
+  json req = {{"lot_id", lot_id}, {"to_depot", to_depot}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, lot_id);
+    if (!loaded.ok()) return loaded.status();
+    Lot lot = loaded->first;
+    if (absl::Status s = CheckMovable(lot, "lot_id"); !s.ok()) return s;
+    absl::StatusOr<Loaded<Depot>> dest = LoadDepot(ledger_, to_depot);
+    if (!dest.ok()) return dest.status();
+    if (lot.depot == to_depot) {
+      return Precondition(why::kSameDepot,
+                          absl::StrCat("lot ", lot.id, " is already at ", to_depot));
+    }
+    std::string cap = CapacityAccount(lot.metal, to_depot);
+    absl::StatusOr<std::map<std::string, int64_t>> free = ReadBalances(ledger_, {cap});
+    if (!free.ok()) return free.status();
+    if ((*free)[cap] < lot.net_mass_g) {
+      return Precondition(
+          why::kDepotCapacity,
+          absl::StrCat("depot ", to_depot, " has room for ", (*free)[cap], " g of ", lot.metal,
+                       "; lot ", lot.id, " needs ", lot.net_mass_g, " g"));
+    }
+    Plan plan;
+    TxBuilder b;
+    MoveMass(b, lot.metal, StockAccount(lot), true, TransitAccount(lot), true, lot.net_mass_g);
+    MoveMoney(b, lot.currency, CostAccount(lot), true, CostTransitAccount(lot), true,
+              lot.cost_minor);
+    TakeCapacity(b, lot.metal, lot.depot, -lot.net_mass_g);
+    TakeCapacity(b, lot.metal, to_depot, lot.net_mass_g);
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    lot.status = LotStatus::kInTransit;
+    lot.transit_to = std::string(to_depot);
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+                                                 EncodeLot(lot), false});
+    plan.response = LotJson(lot);
+    return plan;
+  };
+  return Convert<Lot>(Mutate(ledger_, ctx, "inventory.dispatch", req, planner), LotFromJson);
+}
+
+absl::StatusOr<Mutation<Lot>> Inventory::Receive(const Context& ctx, absl::string_view lot_id,
+                                                 absl::string_view location) {
+  if (absl::Status s = CheckId(lot_id, "lot_id"); !s.ok()) return s;
+  if (absl::Status s = CheckText(location, "location", false); !s.ok()) return s;
+  json req = {{"lot_id", lot_id}, {"location", location}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, lot_id);
+    if (!loaded.ok()) return loaded.status();
+    Lot lot = loaded->first;
+    if (lot.status != LotStatus::kInTransit) {
+      return Precondition(why::kLotNotInTransit,
+                          absl::StrCat("lot ", lot.id, " is not in transit"));
+    }
+    Plan plan;
+    TxBuilder b;
+    Lot arrived = lot;
+    arrived.depot = lot.transit_to;
+    arrived.transit_to.clear();
+    arrived.status = LotStatus::kInStock;
+    arrived.location = std::string(location);
+    MoveMass(b, lot.metal, TransitAccount(lot), true, StockAccount(arrived), true, lot.net_mass_g);
+    MoveMoney(b, lot.currency, CostTransitAccount(lot), true, CostAccount(arrived), true,
+              lot.cost_minor);
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+                                                 EncodeLot(arrived), false});
+    plan.response = LotJson(arrived);
+    return plan;
+  };
+  return Convert<Lot>(Mutate(ledger_, ctx, "inventory.receive", req, planner), LotFromJson);
+}
+
+absl::StatusOr<Mutation<ReleaseResult>> Inventory::Release(const Context& ctx,
+                                                           const ReleaseRequest& request) {
+  if (absl::Status s = CheckReleaseInput(request, "lines"); !s.ok()) return s;
+  if (absl::Status s = CheckText(request.memo, "memo", false); !s.ok()) return s;
+  json req = ReleaseRequestJson(request);
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    Plan plan;
+    TxBuilder b;
+    std::map<std::pair<std::string, std::string>, int64_t> freed;
+    absl::StatusOr<ReleaseResult> result =
+        PlanRelease(ledger_, request, "lines", b, plan.tx, freed);
+    if (!result.ok()) return result.status();
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    if (absl::Status s = ApplyOrderHook(
+            options_.order_hook,
+            ReleaseUses(*result, request.lines, request.order_id, ctx.business_date), plan.tx);
+        !s.ok()) {
+      return s;
+    }
+    plan.tx.memo = request.memo;
+    plan.response = ReleaseResultJson(*result);
+    return plan;
+  };
+  return Convert<ReleaseResult>(Mutate(ledger_, ctx, "inventory.release", req, planner),
+                                ReleaseResultFromJson);
+}
+
+absl::StatusOr<Mutation<RotateResult>> Inventory::Rotate(const Context& ctx,
+                                                         const RotateRequest& request) {
+  if (absl::Status s = CheckReleaseInput(request.release, "release_lines"); !s.ok()) return s;
+  absl::StatusOr<std::vector<Lot>> lots = PrepareLots(ctx, request.acquire, "acquire_lots");
+  if (!lots.ok()) return lots.status();
+  json req = {{"release", ReleaseRequestJson(request.release)},
+              {"acquire", AcquireRequestJson(request.acquire)}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    Plan plan;
+    TxBuilder b;
+    std::map<std::pair<std::string, std::string>, int64_t> freed;
+    absl::StatusOr<ReleaseResult> released =
+        PlanRelease(ledger_, request.release, "release_lines", b, plan.tx, freed);
+    if (!released.ok()) return released.status();
+    if (absl::Status s = PlanAcquisition(ledger_, *lots, "acquire_lots", request.acquire.order_id,
+                                         freed, b, plan.tx);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+    std::vector<OrderUse> uses =
+        ReleaseUses(*released, request.release.lines, request.release.order_id, ctx.business_date);
+    for (OrderUse& u : AcquisitionUses(*lots, request.acquire.order_id, ctx.business_date)) {
+      uses.push_back(u);
+    }
+    if (absl::Status s = ApplyOrderHook(options_.order_hook, uses, plan.tx); !s.ok()) return s;
+    plan.tx.memo = request.release.memo;
+    json ids = json::array();
+    for (const Lot& l : *lots) ids.push_back(l.id);
+    plan.response = {{"released", ReleaseResultJson(*released)}, {"acquired", ids}};
+    return plan;
+  };
+  return Convert<RotateResult>(
+      Mutate(ledger_, ctx, "inventory.rotate", req, planner),
+      [](const json& j) -> absl::StatusOr<RotateResult> {
+        RotateResult r;
+        absl::StatusOr<ReleaseResult> released = ReleaseResultFromJson(j.at("released"));
+        if (!released.ok()) return released.status();
+        r.released = *std::move(released);
+        r.acquired_lot_ids = j.at("acquired").get<std::vector<std::string>>();
+        return r;
+      });
+}
+
+absl::StatusOr<Mutation<StockCount>> Inventory::RecordStockCount(const Context& ctx,
+                                                                 const StockCountRequest& request) {
+  if (absl::Status s = CheckId(request.lot_id, "lot_id"); !s.ok()) return s;
+  if (request.counted_mass_g < 0) return InvalidField("counted_mass_g", "must not be negative");
+  if (absl::Status s = CheckText(request.reason, "reason", true); !s.ok()) return s;
+  if (!CheckId(ctx.request_id, "request_id").ok()) {
+    return InvalidField("request_id",
+                        "a stock count's request id names the count: use . _ - : "
+                        "letters and digits, at most 64");
+  }
+  json req = {{"lot_id", request.lot_id},
+              {"counted_mass_g", request.counted_mass_g},
+              {"reason", request.reason}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, request.lot_id);
+    if (!loaded.ok()) return loaded.status();
+    Lot lot = loaded->first;
+    if (lot.status == LotStatus::kInTransit) {
+      return Precondition(why::kLotInTransit, absl::StrCat("lot ", lot.id, " is in transit"));
+    }
+    if (lot.status == LotStatus::kReleased) {
+      return Precondition(why::kLotReleased, absl::StrCat("lot ", lot.id, " was released"));
+    }
+    StockCount count;
+    count.id = ctx.request_id;
+    count.lot_id = lot.id;
+    count.metal = lot.metal;
+    count.depot = lot.depot;
+    count.book_mass_g = lot.net_mass_g;
+    count.counted_mass_g = request.counted_mass_g;
+    count.difference_g = request.counted_mass_g - lot.net_mass_g;
+    count.reason = request.reason;
+    count.counter = ctx.principal;
+    count.lot_version = loaded->second;
+    count.business_date = ctx.business_date;
+    // Allowed difference: tolerance_bp of the book mass (exact.h's one rounding rule).
+    std::optional<int64_t> allowed =
+        MulDiv(count.book_mass_g, options_.stock_count_tolerance_bp, 10'000);
+    int64_t magnitude = count.difference_g < 0 ? -count.difference_g : count.difference_g;
+    Plan plan;
+    if (!allowed.has_value() || magnitude > *allowed) {
+      count.status = CountStatus::kPending;
+    } else {
+      count.status = CountStatus::kPosted;
+      TxBuilder b;
+      ApplyCount(b, lot, count.difference_g);
+      if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+      if (count.difference_g != 0) {
+        plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id),
+                                                     loaded->second, EncodeLot(lot), false});
+      } else {
+        plan.tx.checks.push_back(
+            ledger::RecordCheck{absl::StrCat(kLotPrefix, lot.id), loaded->second});
+      }
+    }
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kCountPrefix, count.id), 0,
+                                                 EncodeStockCount(count), false});
+    plan.tx.memo = request.reason;
+    plan.response = CountJson(count);
+    return plan;
+  };
+  return Convert<StockCount>(Mutate(ledger_, ctx, "inventory.stock_count", req, planner),
+                             [](const json& j) { return DecodeStockCount(j.dump()); });
+}
+
+absl::StatusOr<Mutation<StockCount>> Inventory::DecideStockCount(const Context& ctx,
+                                                                 absl::string_view count_id,
+                                                                 bool approve) {
+  if (absl::Status s = CheckId(count_id, "count_id"); !s.ok()) return s;
+  json req = {{"count_id", count_id}, {"approve", approve}};
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    std::string key = absl::StrCat(kCountPrefix, count_id);
+    absl::StatusOr<ledger::Record> r = ReadRecord(ledger_, key);
+    if (!r.ok()) return r.status();
+    if (r->version == 0) {
+      return NotFound(why::kUnknownStockCount, absl::StrCat("no stock count ", count_id));
+    }
+    absl::StatusOr<StockCount> count = DecodeStockCount(r->value);
+    if (!count.ok()) return count.status();
+    if (count->status != CountStatus::kPending) {
+      return Precondition(why::kCountNotPending, absl::StrCat("stock count ", count_id, " is ",
+                                                              CountStatusName(count->status)));
+    }
+    if (count->counter == ctx.principal) {
+      return Rejection(absl::StatusCode::kPermissionDenied, why::kSelfApproval,
+                       "the counter cannot decide their own count");
+    }
+    absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, count->lot_id);
+    if (!loaded.ok()) return loaded.status();
+    Plan plan;
+    count->approver = ctx.principal;
+    if (approve) {
+      if (loaded->second != count->lot_version) {
+        return Precondition(why::kLotChangedSinceCount,
+                            absl::StrCat("lot ", count->lot_id, " changed since it was counted"));
+      }
+      Lot lot = loaded->first;
+      TxBuilder b;
+      ApplyCount(b, lot, count->difference_g);
+      if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+      plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+                                                   EncodeLot(lot), false});
+      count->status = CountStatus::kPosted;
+    } else {
+      count->status = CountStatus::kRejected;
+    }
+    plan.tx.writes.push_back(ledger::RecordWrite{key, r->version, EncodeStockCount(*count), false});
+    plan.response = CountJson(*count);
+    return plan;
+  };
+  return Convert<StockCount>(Mutate(ledger_, ctx, "inventory.decide_stock_count", req, planner),
+                             [](const json& j) { return DecodeStockCount(j.dump()); });
+}
+
+absl::StatusOr<StockCount> Inventory::GetStockCount(absl::string_view id) {
+  if (absl::Status s = CheckId(id, "count_id"); !s.ok()) return s;
+  absl::StatusOr<ledger::Record> r = ReadRecord(ledger_, absl::StrCat(kCountPrefix, id));
+  if (!r.ok()) return r.status();
+  if (r->version == 0)
+    return NotFound(why::kUnknownStockCount, absl::StrCat("no stock count ", id));
+  return DecodeStockCount(r->value);
+}
+
+// ---- Queries ----
+
+namespace {
+
+struct AccountParts {
+  std::string currency, metal, depot, reserve_class, owner;
+};
+
+// Parses "stock/M/D/C/O", "transit/M/C/O", "cost/CUR/M/D/C/O", "cost-transit/CUR/M/C/O".
+std::optional<AccountParts> ParseAccount(absl::string_view id) {
+  std::vector<std::string> p = absl::StrSplit(id, '/');
+  AccountParts a;
+  if (p[0] == "stock" && p.size() == 5) {
+    a = {"", p[1], p[2], p[3], p[4]};
+  } else if (p[0] == "transit" && p.size() == 4) {
+    a = {"", p[1], std::string(kInTransitDepot), p[2], p[3]};
+  } else if (p[0] == "cost" && p.size() == 6) {
+    a = {p[1], p[2], p[3], p[4], p[5]};
+  } else if (p[0] == "cost-transit" && p.size() == 5) {
+    a = {p[1], p[2], std::string(kInTransitDepot), p[3], p[4]};
+  } else {
+    return std::nullopt;
+  }
+  return a;
+}
+
+absl::Status CheckQuery(const HoldingsQuery& q) {
+  if (!q.metal.empty()) {
+    if (absl::Status s = CheckMetalCode(q.metal, "metal"); !s.ok()) return s;
+  }
+  if (q.as_of.has_value() &&
+      (*q.as_of < ledger::kMinBusinessDate || *q.as_of > ledger::kMaxBusinessDate)) {
+    return InvalidField("as_of_date", "outside 1900-01-01..2199-12-31");
+  }
+  return absl::OkStatus();
+}
+
+// Reads balances under `prefixes` at one sequence number, as of `as_of` if given.
+absl::StatusOr<std::vector<ledger::Balance>> ReadAggregateBalances(
+    ledger::Ledger& ledger, const std::vector<std::string>& prefixes,
+    std::optional<absl::CivilDay> as_of, ledger::Seq& as_of_seq) {
+  ledger::ReadOptions options;
+  std::vector<ledger::Balance> balances;
+  for (const std::string& prefix : prefixes) {
+    if (absl::Status s = ScanAllBalances(ledger, prefix, options, balances); !s.ok()) return s;
+  }
+  as_of_seq = options.at_seq;
+  if (!as_of.has_value() || balances.empty()) return balances;
+  std::vector<std::string> ids;
+  for (const ledger::Balance& b : balances) ids.push_back(b.account);
+  std::vector<ledger::Balance> dated;
+  for (size_t start = 0; start < ids.size(); start += ledger::kMaxKeysPerRead) {
+    size_t n = std::min(ledger::kMaxKeysPerRead, ids.size() - start);
+    absl::StatusOr<ledger::BalanceSet> set =
+        ledger.GetBalancesAsOfDate(absl::MakeConstSpan(ids).subspan(start, n), *as_of, options);
+    if (!set.ok()) return set.status();
+    for (ledger::Balance& b : set->balances) dated.push_back(std::move(b));
+  }
+  return dated;
+}
+
+}  // namespace
+
+absl::StatusOr<Holdings> Inventory::GetHoldings(const HoldingsQuery& query) {
+  if (absl::Status s = CheckQuery(query); !s.ok()) return s;
+  std::string suffix = query.metal.empty() ? "" : absl::StrCat(query.metal, "/");
+  Holdings out;
+  absl::StatusOr<std::vector<ledger::Balance>> balances = ReadAggregateBalances(
+      ledger_, {absl::StrCat("stock/", suffix), absl::StrCat("transit/", suffix)}, query.as_of,
+      out.as_of_seq);
+  if (!balances.ok()) return balances.status();
+  std::set<GroupKey> keys(query.group_by.begin(), query.group_by.end());
+  std::map<std::string, std::string> province_of;
+  if (keys.contains(GroupKey::kProvince)) {
+    absl::StatusOr<std::vector<Depot>> depots = ListDepots();
+    if (!depots.ok()) return depots.status();
+    for (const Depot& d : *depots) province_of[d.id] = d.province;
+  }
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      groups;
+  for (const ledger::Balance& b : *balances) {
+    std::optional<AccountParts> a = ParseAccount(b.account);
+    if (!a.has_value() || b.amount == 0) continue;
+    auto key = std::make_tuple(a->metal, keys.contains(GroupKey::kDepot) ? a->depot : "",
+                               keys.contains(GroupKey::kProvince) ? province_of[a->depot] : "",
+                               keys.contains(GroupKey::kClass) ? a->reserve_class : "",
+                               keys.contains(GroupKey::kOwner) ? a->owner : "");
+    std::optional<int64_t> sum = CheckedAdd(groups[key], b.amount);
+    if (!sum.has_value()) return absl::OutOfRangeError("holdings overflow 64 bits");
+    groups[key] = *sum;
+  }
+  for (const auto& [k, mass] : groups) {
+    HoldingRow row;
+    std::tie(row.metal, row.depot, row.province, row.reserve_class, row.owner) = k;
+    row.mass_g = mass;
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ValuationRow>> Inventory::Valuate(const HoldingsQuery& query) {
+  absl::StatusOr<Holdings> holdings = GetHoldings(query);
+  if (!holdings.ok()) return holdings.status();
+  // Book cost per (group, currency) from the cost accounts at the same sequence number.
+  ledger::ReadOptions options{holdings->as_of_seq};
+  std::vector<ledger::Balance> costs;
+  if (absl::Status s = ScanAllBalances(ledger_, "cost/", options, costs); !s.ok()) return s;
+  if (absl::Status s = ScanAllBalances(ledger_, "cost-transit/", options, costs); !s.ok()) return s;
+  if (query.as_of.has_value() && !costs.empty()) {
+    std::vector<std::string> ids;
+    for (const ledger::Balance& b : costs) ids.push_back(b.account);
+    std::vector<ledger::Balance> dated;
+    for (size_t start = 0; start < ids.size(); start += ledger::kMaxKeysPerRead) {
+      size_t n = std::min(ledger::kMaxKeysPerRead, ids.size() - start);
+      absl::StatusOr<ledger::BalanceSet> set = ledger_.GetBalancesAsOfDate(
+          absl::MakeConstSpan(ids).subspan(start, n), *query.as_of, options);
+      if (!set.ok()) return set.status();
+      for (ledger::Balance& b : set->balances) dated.push_back(std::move(b));
+    }
+    costs = std::move(dated);
+  }
+  std::set<GroupKey> keys(query.group_by.begin(), query.group_by.end());
+  std::map<std::string, std::string> province_of;
+  if (keys.contains(GroupKey::kProvince)) {
+    absl::StatusOr<std::vector<Depot>> depots = ListDepots();
+    if (!depots.ok()) return depots.status();
+    for (const Depot& d : *depots) province_of[d.id] = d.province;
+  }
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<Key, std::map<std::string, int64_t>> cost_of;  // group -> currency -> cost
+  for (const ledger::Balance& b : costs) {
+    std::optional<AccountParts> a = ParseAccount(b.account);
+    if (!a.has_value() || b.amount == 0) continue;
+    if (!query.metal.empty() && a->metal != query.metal) continue;
+    Key key{a->metal, keys.contains(GroupKey::kDepot) ? a->depot : "",
+            keys.contains(GroupKey::kProvince) ? province_of[a->depot] : "",
+            keys.contains(GroupKey::kClass) ? a->reserve_class : "",
+            keys.contains(GroupKey::kOwner) ? a->owner : ""};
+    std::optional<int64_t> sum = CheckedAdd(cost_of[key][a->currency], b.amount);
+    if (!sum.has_value()) return absl::OutOfRangeError("book cost overflows 64 bits");
+    cost_of[key][a->currency] = *sum;
+  }
+  absl::CivilDay date = query.as_of.value_or(ledger::kMaxBusinessDate);
+  std::vector<ValuationRow> out;
+  // One price lookup per (metal, currency), however many groups share it.
+  std::map<std::pair<std::string, std::string>, absl::StatusOr<PriceMark>> marks;
+  for (const HoldingRow& h : holdings->rows) {
+    Key key{h.metal, h.depot, h.province, h.reserve_class, h.owner};
+    std::map<std::string, int64_t> currencies = cost_of[key];
+    if (currencies.empty()) currencies["CNY"] = 0;  // metal held at zero book cost
+    for (const auto& [currency, cost] : currencies) {
+      ValuationRow row;
+      row.holding = h;
+      row.currency = currency;
+      row.book_cost_minor = cost;
+      auto cached = marks.find({h.metal, currency});
+      if (cached == marks.end()) {
+        cached = marks
+                     .emplace(std::make_pair(h.metal, currency),
+                              LatestPriceMark(h.metal, date, currency))
+                     .first;
+      }
+      const absl::StatusOr<PriceMark>& mark = cached->second;
+      if (mark.ok()) {
+        std::optional<int64_t> value = ValueOfMass(h.mass_g, mark->price_minor_per_t);
+        std::optional<int64_t> gain =
+            value.has_value() ? CheckedSub(*value, cost) : std::optional<int64_t>();
+        if (!gain.has_value()) return absl::OutOfRangeError("market value overflows 64 bits");
+        row.priced = true;
+        row.price_date = mark->date;
+        row.price_minor_per_t = mark->price_minor_per_t;
+        row.market_value_minor = *value;
+        row.unrealised_minor = *gain;
+      } else if (mark.status().code() != absl::StatusCode::kNotFound) {
+        return mark.status();
+      }
+      out.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<DaysOfCover> Inventory::ComputeDaysOfCover(absl::string_view metal,
+                                                          int64_t consumption_g_per_day) {
+  if (absl::Status s = CheckMetalCode(metal, "metal"); !s.ok()) return s;
+  if (consumption_g_per_day <= 0) {
+    return InvalidField("consumption_g_per_day", "must be positive");
+  }
+  absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, metal);
+  if (!m.ok()) return m.status();
+  HoldingsQuery q;
+  q.metal = std::string(metal);
+  absl::StatusOr<Holdings> h = GetHoldings(q);
+  if (!h.ok()) return h.status();
+  DaysOfCover out;
+  for (const HoldingRow& r : h->rows) out.held_g += r.mass_g;
+  out.consumption_g_per_day = consumption_g_per_day;
+  out.whole_days = out.held_g / consumption_g_per_day;
+  out.days = static_cast<double>(out.held_g) / static_cast<double>(consumption_g_per_day);
+  return out;
+}
+
+// ---- Price marks ----
+
+absl::StatusOr<Mutation<size_t>> Inventory::AddPriceMarks(const Context& ctx,
+                                                          const std::vector<PriceMark>& marks) {
+  if (marks.empty()) return InvalidField("marks", "at least one mark");
+  if (marks.size() > kMaxPriceMarksPerImport) {
+    return InvalidField("marks", absl::StrCat("at most ", kMaxPriceMarksPerImport, " marks"));
+  }
+  std::set<std::string> keys;
+  json req = json::array();
+  for (size_t i = 0; i < marks.size(); ++i) {
+    const PriceMark& m = marks[i];
+    std::string p = absl::StrCat("marks[", i, "]");
+    if (absl::Status s = CheckMetalCode(m.metal, p + ".metal"); !s.ok()) return s;
+    if (m.date < ledger::kMinBusinessDate || m.date > ledger::kMaxBusinessDate) {
+      return InvalidField(p + ".date", "outside 1900-01-01..2199-12-31");
+    }
+    if (m.price_minor_per_t <= 0) return InvalidField(p + ".price_minor_per_t", "must be positive");
+    if (absl::Status s = CheckCurrency(m.currency, p + ".currency"); !s.ok()) return s;
+    if (absl::Status s = CheckText(m.source, p + ".source", true); !s.ok()) return s;
+    if (!keys.insert(PriceKey(m)).second) {
+      return InvalidField(p, "a second mark for the same metal, date and currency");
+    }
+    req.push_back(json::parse(EncodePriceMark(m)));
+  }
+  auto planner = [&]() -> absl::StatusOr<Plan> {
+    std::set<std::string> metals;
+    for (const PriceMark& m : marks) {
+      if (metals.insert(m.metal).second) {
+        absl::StatusOr<Loaded<Metal>> metal = LoadMetal(ledger_, m.metal);
+        if (!metal.ok()) return metal.status();
+      }
+    }
+    std::vector<std::string> price_keys;
+    for (const PriceMark& m : marks) price_keys.push_back(PriceKey(m));
+    absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger_, price_keys);
+    if (!existing.ok()) return existing.status();
+    Plan plan;
+    for (size_t i = 0; i < marks.size(); ++i) {
+      plan.tx.writes.push_back(ledger::RecordWrite{price_keys[i], (*existing)[i].version,
+                                                   EncodePriceMark(marks[i]), false});
+    }
+    plan.response = {{"count", marks.size()}};
+    return plan;
+  };
+  return Convert<size_t>(
+      Mutate(ledger_, ctx, "inventory.add_price_marks", req, planner),
+      [](const json& j) -> absl::StatusOr<size_t> { return j.at("count").get<size_t>(); });
+}
+
+absl::StatusOr<Mutation<size_t>> Inventory::ImportPriceMarksCsv(const Context& ctx,
+                                                                absl::string_view csv) {
+  absl::StatusOr<std::vector<CsvRow>> rows = ParseCsv(csv, kMaxPriceMarksPerImport + 1, "csv");
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return InvalidField("csv", "empty: a header row is required");
+  const std::vector<std::string> columns = {"metal", "date", "price_minor_per_t", "currency",
+                                            "source"};
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < rows->front().size(); ++i) {
+    index[std::string(absl::StripAsciiWhitespace(rows->front()[i]))] = i;
+  }
+  for (const std::string& c : columns) {
+    if (!index.contains(c)) return InvalidField("csv", absl::StrCat("header lacks column ", c));
+  }
+  std::vector<PriceMark> marks;
+  for (size_t r = 1; r < rows->size(); ++r) {
+    const CsvRow& row = (*rows)[r];
+    std::string p = absl::StrCat("csv.rows[", r, "]");
+    if (row.size() != rows->front().size()) {
+      return InvalidField(
+          p, absl::StrCat("has ", row.size(), " fields; the header has ", rows->front().size()));
+    }
+    PriceMark m;
+    m.metal = row[index["metal"]];
+    std::optional<absl::CivilDay> date = ParseDate(row[index["date"]]);
+    if (!date.has_value()) return InvalidField(p + ".date", "not a YYYY-MM-DD date");
+    m.date = *date;
+    if (!absl::SimpleAtoi(row[index["price_minor_per_t"]], &m.price_minor_per_t)) {
+      return InvalidField(p + ".price_minor_per_t", "not an integer");
+    }
+    m.currency = row[index["currency"]];
+    m.source = row[index["source"]];
+    marks.push_back(std::move(m));
+  }
+  if (marks.empty()) return InvalidField("csv", "no data rows");
+  return AddPriceMarks(ctx, marks);
+}
+
+absl::StatusOr<std::vector<PriceMark>> Inventory::ListPriceMarks(absl::string_view metal,
+                                                                 absl::CivilDay from,
+                                                                 absl::CivilDay to) {
+  if (absl::Status s = CheckMetalCode(metal, "metal"); !s.ok()) return s;
+  std::vector<PriceMark> out;
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  ledger::ReadOptions options;
+  std::string prefix = absl::StrCat(kPricePrefix, metal, "/");
+  while (out.size() < ledger::kMaxPageSize) {
+    absl::StatusOr<ledger::RecordPage> p = ledger_.ScanRecords(prefix, page, options);
+    if (!p.ok()) return p.status();
+    options.at_seq = p->as_of_seq;
+    for (const ledger::Record& r : p->records) {
+      absl::StatusOr<PriceMark> m = DecodePriceMark(r.value);
+      if (!m.ok()) return m.status();
+      if (m->date >= from && m->date <= to && out.size() < ledger::kMaxPageSize) {
+        out.push_back(*std::move(m));
+      }
+    }
+    if (p->next_page_token.empty()) break;
+    page.page_token = p->next_page_token;
+  }
+  return out;
+}
+
+absl::StatusOr<PriceMark> Inventory::LatestPriceMark(absl::string_view metal, absl::CivilDay date,
+                                                     absl::string_view currency) {
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  ledger::ReadOptions options;
+  std::string prefix = absl::StrCat(kPricePrefix, metal, "/");
+  std::optional<PriceMark> best;
+  bool past_date = false;
+  while (!past_date) {
+    absl::StatusOr<ledger::RecordPage> p = ledger_.ScanRecords(prefix, page, options);
+    if (!p.ok()) return p.status();
+    options.at_seq = p->as_of_seq;
+    for (const ledger::Record& r : p->records) {
+      absl::StatusOr<PriceMark> m = DecodePriceMark(r.value);
+      if (!m.ok()) return m.status();
+      if (m->date > date) {  // keys sort by date: nothing later can qualify
+        past_date = true;
+        break;
+      }
+      if (m->currency == currency) best = *std::move(m);
+    }
+    if (p->next_page_token.empty()) break;
+    page.page_token = p->next_page_token;
+  }
+  if (!best.has_value()) {
+    return NotFound(why::kNoPriceMark, absl::StrCat("no ", currency, " price mark for ", metal,
+                                                    " on or before ", FormatDate(date)));
+  }
+  return *best;
+}
+
+}  // namespace reserve::inventory

@@ -1,0 +1,296 @@
+// Inventory domain rules: catalog, depots, lots, acquisitions, transfers, releases,
+// rotations, stock counts, holdings, valuation, price marks (issue 3, DESIGN.md section 5).
+//
+// Plain C++ over the Ledger interface: no gRPC, protobuf or RocksDB here. Every mutation is
+// one ledger transaction, built from a read of current state and committed with
+// compare-and-set on the records it changes; a version conflict or a guarded balance that a
+// concurrent writer spent re-reads and re-decides (up to kMaxCommitAttempts), so concurrent
+// releases of one lot end with one success and one FAILED_PRECONDITION.
+//
+// Idempotency: every mutation names a request id. The first commit stores a receipt record
+// ("inventory-request/<id>") holding a fingerprint of the request and its response; a retry
+// with the same content returns that response (replayed = true), different content under the
+// same id is ALREADY_EXISTS (REQUEST_ID_REUSED).
+//
+// Errors: INVALID_ARGUMENT naming the request field path ("lots[3].net_mass_g"); NOT_FOUND
+// with reasons UNKNOWN_METAL / UNKNOWN_DEPOT / UNKNOWN_LOT / UNKNOWN_STOCK_COUNT;
+// FAILED_PRECONDITION with the reasons in namespace `inventory_reason`; PERMISSION_DENIED
+// (SELF_APPROVAL) when the counter approves their own count. Ledger errors pass through.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef RESERVE_SERVICES_INVENTORY_INVENTORY_H_
+#define RESERVE_SERVICES_INVENTORY_INVENTORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "services/inventory/model.h"
+#include "storage/ledger.h"
+
+namespace reserve::inventory {
+
+// Business rejection reasons (FAILED_PRECONDITION unless noted). Part of the API.
+namespace inventory_reason {
+inline constexpr absl::string_view kUnknownMetal = "UNKNOWN_METAL";             // NOT_FOUND
+inline constexpr absl::string_view kUnknownDepot = "UNKNOWN_DEPOT";             // NOT_FOUND
+inline constexpr absl::string_view kUnknownLot = "UNKNOWN_LOT";                 // NOT_FOUND
+inline constexpr absl::string_view kUnknownStockCount = "UNKNOWN_STOCK_COUNT";  // NOT_FOUND
+inline constexpr absl::string_view kMetalExists = "METAL_EXISTS";
+inline constexpr absl::string_view kGradeExists = "GRADE_EXISTS";
+inline constexpr absl::string_view kDepotExists = "DEPOT_EXISTS";
+inline constexpr absl::string_view kLotExists = "LOT_EXISTS";
+inline constexpr absl::string_view kDepotCapacity = "DEPOT_CAPACITY";
+inline constexpr absl::string_view kInsufficientStock = "INSUFFICIENT_STOCK";
+inline constexpr absl::string_view kLotInTransit = "LOT_IN_TRANSIT";
+inline constexpr absl::string_view kLotPledged = "LOT_PLEDGED";
+inline constexpr absl::string_view kLotEarmarked = "LOT_EARMARKED";
+inline constexpr absl::string_view kLotReleased = "LOT_RELEASED";
+inline constexpr absl::string_view kLotNotInTransit = "LOT_NOT_IN_TRANSIT";
+inline constexpr absl::string_view kSameDepot = "SAME_DEPOT";
+inline constexpr absl::string_view kCountNotPending = "COUNT_NOT_PENDING";
+inline constexpr absl::string_view kLotChangedSinceCount = "LOT_CHANGED_SINCE_COUNT";
+inline constexpr absl::string_view kSelfApproval = "SELF_APPROVAL";  // PERMISSION_DENIED
+inline constexpr absl::string_view kOrderUnsupported = "ORDER_UNSUPPORTED";
+inline constexpr absl::string_view kNoPriceMark = "NO_PRICE_MARK";
+}  // namespace inventory_reason
+
+// Limits (each enforced at the boundary with INVALID_ARGUMENT or RESOURCE_EXHAUSTED).
+inline constexpr size_t kMaxLotsPerAcquisition = 1000;   // the issue's batch size
+inline constexpr size_t kMaxLinesPerRelease = 1000;      // same bound as acquisitions
+inline constexpr size_t kMaxPriceMarksPerImport = 4000;  // one record write each; < kMaxWrites
+inline constexpr size_t kMaxIdChars = 64;                // lot, depot, owner ids: fits ledger keys
+inline constexpr size_t kMaxRequestIdChars = 200;        // ledger ids are <= 256 with our prefix
+inline constexpr size_t kMaxTextChars = 256;             // names, brands, references, reasons
+inline constexpr int kMaxCommitAttempts = 8;             // re-read-and-retry on conflicts
+inline constexpr size_t kMaxHoldingAccounts = 200000;    // accounts aggregated per query
+inline constexpr size_t kMaxLotsScannedPerList = 20000;  // filter scan budget per page
+
+// Who asks, under which request id, effective on which business date.
+struct Context {
+  std::string request_id;
+  std::string principal;
+  absl::CivilDay business_date;
+};
+
+template <typename T>
+struct Mutation {
+  T value;
+  ledger::Seq seq = 0;    // the committing transaction
+  bool replayed = false;  // true when a retry returned an earlier result
+};
+
+// What an acquisition or release executing an order adds to the ledger transaction.
+struct OrderUse {
+  std::string order_id;
+  bool acquisition = true;  // false: a release
+  std::string metal;
+  int64_t mass_g = 0;
+  int64_t cost_minor = 0;  // acquisition cost (0 for releases)
+  std::string currency;
+  absl::CivilDay business_date;
+};
+
+// The hook the decision service implements so that consuming an order is atomic with the
+// inventory movement: it reads the order, checks quantity, price limit and budget, and adds
+// its own record writes (CAS), checks, accounts and postings to `tx`. It must not commit.
+// Returning an error aborts the movement (nothing is written). Called once per order per
+// attempt (a conflict re-runs it on fresh state).
+class OrderHook {
+ public:
+  virtual ~OrderHook() = default;
+  virtual absl::Status AddToTransaction(absl::Span<const OrderUse> uses,
+                                        ledger::Transaction& tx) = 0;
+};
+
+struct InventoryOptions {
+  // A stock-count difference with |difference| * 10,000 > tolerance_bp * book mass waits for
+  // an approver who is not the counter. 50 bp = 0.5%.
+  int64_t stock_count_tolerance_bp = 50;
+  OrderHook* order_hook = nullptr;  // not owned; must outlive the Inventory
+};
+
+struct AcquireRequest {
+  std::vector<Lot> lots;  // id optional (derived from the request id); status ignored
+  std::string order_id;
+  std::string memo;
+};
+
+struct ReleaseLine {
+  std::string lot_id;
+  int64_t mass_g = 0;  // 0: the whole lot
+};
+
+struct ReleaseRequest {
+  std::vector<ReleaseLine> lines;
+  std::string buyer;
+  std::string reference;  // the sale, auction or award
+  std::string order_id;
+  std::string memo;
+};
+
+struct ReleaseResult {
+  std::vector<Lot> lots;  // the lots after the release
+  int64_t mass_g = 0;
+};
+
+struct RotateRequest {
+  ReleaseRequest release;
+  AcquireRequest acquire;
+};
+
+struct RotateResult {
+  ReleaseResult released;
+  std::vector<std::string> acquired_lot_ids;
+};
+
+struct StockCountRequest {
+  std::string lot_id;
+  int64_t counted_mass_g = 0;
+  std::string reason;
+};
+
+struct LotFilter {
+  std::string metal, depot, province, owner, brand;
+  ReserveClass reserve_class = ReserveClass::kUnspecified;
+  LotStatus status = LotStatus::kUnspecified;
+  int32_t year_produced = 0;
+};
+
+struct LotPage {
+  std::vector<Lot> lots;
+  std::string next_page_token;
+};
+
+struct LotEvent {
+  ledger::Seq seq = 0;
+  std::string kind;
+  std::string principal;
+  absl::CivilDay business_date;
+  std::string memo;
+  Lot lot;  // the lot as written by that transaction
+};
+
+enum class GroupKey { kMetal, kDepot, kProvince, kClass, kOwner };
+
+struct HoldingsQuery {
+  std::vector<GroupKey> group_by;       // empty: one grand total per metal
+  std::optional<absl::CivilDay> as_of;  // none: now
+  std::string metal;                    // optional filter
+};
+
+// One group. Keys not grouped by are empty. Metal in transit has depot "(in transit)".
+struct HoldingRow {
+  std::string metal, depot, province, reserve_class, owner;
+  int64_t mass_g = 0;
+  // Book cost per currency (valuation only).
+  std::vector<std::pair<std::string, int64_t>> cost_minor;
+};
+
+struct Holdings {
+  std::vector<HoldingRow> rows;
+  ledger::Seq as_of_seq = 0;
+};
+
+struct ValuationRow {
+  HoldingRow holding;  // always grouped by metal, plus the query's keys
+  std::string currency;
+  int64_t book_cost_minor = 0;
+  bool priced = false;  // false: no mark in this currency on or before the date
+  absl::CivilDay price_date;
+  int64_t price_minor_per_t = 0;
+  int64_t market_value_minor = 0;
+  int64_t unrealised_minor = 0;  // market - book
+};
+
+struct DaysOfCover {
+  int64_t held_g = 0;
+  int64_t consumption_g_per_day = 0;
+  int64_t whole_days = 0;  // floor(held / rate)
+  double days = 0;         // for people
+};
+
+class Inventory {
+ public:
+  // Seeds the catalog on first use (one idempotent transaction), then returns the service.
+  static absl::StatusOr<std::unique_ptr<Inventory>> Create(ledger::Ledger& ledger,
+                                                           InventoryOptions options = {});
+
+  Inventory(const Inventory&) = delete;
+  Inventory& operator=(const Inventory&) = delete;
+
+  // Catalog.
+  absl::StatusOr<Mutation<Metal>> AddMetal(const Context& ctx, const Metal& metal);
+  absl::StatusOr<Mutation<Metal>> AddGrade(const Context& ctx, absl::string_view metal,
+                                           const Grade& grade);
+  absl::StatusOr<Metal> GetMetal(absl::string_view code);
+  absl::StatusOr<std::vector<Metal>> ListMetals();
+
+  // Depots. Setting capacity funds (or drains) the depot's guarded free-space accounts;
+  // lowering it below what is stored is DEPOT_CAPACITY.
+  absl::StatusOr<Mutation<Depot>> CreateDepot(const Context& ctx, const Depot& depot);
+  absl::StatusOr<Mutation<Depot>> UpdateDepot(const Context& ctx, const Depot& depot);
+  absl::StatusOr<Depot> GetDepot(absl::string_view id);
+  absl::StatusOr<std::vector<Depot>> ListDepots();
+  // Free space per metal (grams) now.
+  absl::StatusOr<int64_t> FreeCapacity(absl::string_view depot, absl::string_view metal);
+
+  // Lots.
+  absl::StatusOr<Lot> GetLot(absl::string_view id);
+  absl::StatusOr<LotPage> ListLots(const LotFilter& filter, size_t page_size,
+                                   const std::string& page_token);
+  absl::StatusOr<std::vector<LotEvent>> LotHistory(absl::string_view id);
+
+  // Movements.
+  absl::StatusOr<Mutation<std::vector<std::string>>> Acquire(const Context& ctx,
+                                                             const AcquireRequest& request);
+  absl::StatusOr<Mutation<Lot>> Dispatch(const Context& ctx, absl::string_view lot_id,
+                                         absl::string_view to_depot);
+  absl::StatusOr<Mutation<Lot>> Receive(const Context& ctx, absl::string_view lot_id,
+                                        absl::string_view location);
+  absl::StatusOr<Mutation<ReleaseResult>> Release(const Context& ctx,
+                                                  const ReleaseRequest& request);
+  absl::StatusOr<Mutation<RotateResult>> Rotate(const Context& ctx, const RotateRequest& request);
+  absl::StatusOr<Mutation<StockCount>> RecordStockCount(const Context& ctx,
+                                                        const StockCountRequest& request);
+  absl::StatusOr<Mutation<StockCount>> DecideStockCount(const Context& ctx,
+                                                        absl::string_view count_id, bool approve);
+  absl::StatusOr<StockCount> GetStockCount(absl::string_view id);
+
+  // Queries.
+  absl::StatusOr<Holdings> GetHoldings(const HoldingsQuery& query);
+  absl::StatusOr<std::vector<ValuationRow>> Valuate(const HoldingsQuery& query);
+  absl::StatusOr<DaysOfCover> ComputeDaysOfCover(absl::string_view metal,
+                                                 int64_t consumption_g_per_day);
+
+  // Price marks. Adding a mark for an existing (metal, date) replaces it.
+  absl::StatusOr<Mutation<size_t>> AddPriceMarks(const Context& ctx,
+                                                 const std::vector<PriceMark>& marks);
+  // CSV with header "metal,date,price_minor_per_t,currency,source" (RFC 4180).
+  absl::StatusOr<Mutation<size_t>> ImportPriceMarksCsv(const Context& ctx, absl::string_view csv);
+  // Marks of `metal` from `from` to `to` inclusive, oldest first, at most kMaxPageSize.
+  absl::StatusOr<std::vector<PriceMark>> ListPriceMarks(absl::string_view metal,
+                                                        absl::CivilDay from, absl::CivilDay to);
+  // The latest mark of `metal` on or before `date` (NOT_FOUND NO_PRICE_MARK when none).
+  absl::StatusOr<PriceMark> LatestPriceMark(absl::string_view metal, absl::CivilDay date,
+                                            absl::string_view currency);
+
+ private:
+  Inventory(ledger::Ledger& ledger, InventoryOptions options)
+      : ledger_(ledger), options_(options) {}
+
+  ledger::Ledger& ledger_;
+  const InventoryOptions options_;
+};
+
+// The catalog written on first start.
+std::vector<Metal> SeedMetals();
+
+}  // namespace reserve::inventory
+
+#endif  // RESERVE_SERVICES_INVENTORY_INVENTORY_H_
