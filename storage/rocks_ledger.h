@@ -2,9 +2,11 @@
 //
 // One writer thread takes the transactions waiting in a bounded queue, validates each
 // against the current state plus the effects of the earlier ones in the same group, and
-// writes the whole group as one RocksDB WriteBatch with one synced WAL write. Each
-// transaction's outcome is its own: a rejected one writes nothing and does not disturb
-// the others. Callers are answered only after their group is durable.
+// writes the whole group as one RocksDB WriteBatch (one WAL record). Syncer threads make
+// the WAL durable with several fdatasyncs in flight; groups are acknowledged in order once
+// durable. Each transaction's outcome is its own: a rejected one writes nothing and does
+// not disturb the others. Callers are answered only after their group, and every group
+// before it, is durable; reads never see a group before that.
 //
 // The on-disk format (key layout, encodings) is documented in storage/codec.h.
 #ifndef RESERVE_STORAGE_ROCKS_LEDGER_H_
@@ -20,8 +22,10 @@
 
 namespace reserve::ledger {
 
-// Observations the ledger reports to whoever wants them (metrics). Called on the writer
-// thread; must be cheap and must not call back into the ledger.
+// Observations the ledger reports to whoever wants them (metrics). Called on a ledger
+// thread (the writer or a syncer) once a group is durable, before its callers are
+// answered; write_micros runs from the start of its write until then. Must be cheap, must
+// not call back into the ledger, and may be called from several threads at once.
 struct CommitObserver {
   std::function<void(size_t group_size, int64_t write_micros)> on_group_written;
 };
@@ -34,6 +38,9 @@ struct RocksLedgerOptions {
   // Open checks (see Open): full gap-free scan of the journal keys at start-up.
   bool check_journal_on_open = true;
   CommitObserver observer;
+  // Tests only: called by a syncer thread before each WAL sync, after the groups it will
+  // cover were written; may block, to hold groups written but not yet durable.
+  std::function<void()> test_before_wal_sync;
 };
 
 class RocksLedger final : public Ledger {

@@ -3,7 +3,9 @@
 //   ledger_bench [--seconds=5] [--threads=1,16,64] [--dir=/tmp/ledger-bench]
 //       Durable commits (sync_writes=true) of a typical transaction - one record write (a
 //       compare-and-set update) and two postings - from N concurrent committers for T
-//       seconds each; prints throughput and p50/p99 commit latency per concurrency.
+//       seconds each; prints throughput and p50/p99 commit latency per concurrency, the
+//       average group size, write_us/grp (from a group's write to its acknowledgement,
+//       i.e. including its WAL sync) and cycle_us/grp (wall time per group written).
 //   ledger_bench --restart-entries=1000000 [--dir=...]
 //       Fills a store with that many entries (with sync_writes=false for the fill only,
 //       to save time; the store is closed cleanly), then reports the median of 3 Open times.
