@@ -397,6 +397,16 @@ class RocksLedger::Impl {
   absl::StatusOr<std::optional<std::pair<Seq, std::string>>> LastAtOrBefore(
       const std::string& prefix, Seq at);
   absl::StatusOr<Balance> DatedBalance(const std::string& account, absl::CivilDay date, Seq at);
+  // Records and accounts are read alike (a batch of ids, or a paged prefix scan, at one seq);
+  // a family names the parts in which they differ, so each read is written once.
+  struct RecordFamily;
+  struct AccountFamily;
+  template <typename F>
+  absl::StatusOr<typename F::Set> GetCurrent(absl::Span<const std::string> ids,
+                                             const ReadOptions& options);
+  template <typename F>
+  absl::StatusOr<typename F::PageOf> ScanCurrent(absl::string_view prefix, const Page& page,
+                                                 const ReadOptions& options);
 
   const RocksLedgerOptions options_;
 
@@ -1328,68 +1338,125 @@ absl::StatusOr<Balance> RocksLedger::Impl::BalanceAt(const std::string& account,
   return out;
 }
 
-absl::StatusOr<RecordSet> RocksLedger::Impl::GetRecords(absl::Span<const std::string> keys,
-                                                        const ReadOptions& options) {
-  if (absl::Status s = CheckReadIds("keys", keys); !s.ok()) return s;
+struct RocksLedger::Impl::RecordFamily {
+  using Item = Record;
+  using Set = RecordSet;
+  using PageOf = RecordPage;
+  static constexpr absl::string_view kIdsField = "keys";
+  static constexpr char kTokenKind = 'r';
+  static constexpr char kKeyPrefix = codec::kRecordPrefix;
+  static constexpr absl::string_view kScanWhat = "scan records";
+  static std::string StateKey(absl::string_view id) { return codec::RecordKey(id); }
+  static absl::StatusOr<Record> At(Impl& impl, const std::string& id,
+                                   std::optional<std::string> current, Seq at) {
+    return impl.RecordAt(id, std::move(current), at);
+  }
+  // A scan lists only records that exist at the pinned seq.
+  static bool Listed(const Record& r) { return r.version != 0; }
+  static const std::string& Id(const Record& r) { return r.key; }
+  template <typename Out>
+  static std::vector<Record>& Items(Out& out) {
+    return out.records;
+  }
+};
+
+struct RocksLedger::Impl::AccountFamily {
+  using Item = Balance;
+  using Set = BalanceSet;
+  using PageOf = BalancePage;
+  static constexpr absl::string_view kIdsField = "accounts";
+  static constexpr char kTokenKind = 'b';
+  static constexpr char kKeyPrefix = codec::kAccountPrefix;
+  static constexpr absl::string_view kScanWhat = "scan balances";
+  static std::string StateKey(absl::string_view id) { return codec::AccountKey(id); }
+  static absl::StatusOr<Balance> At(Impl& impl, const std::string& id,
+                                    std::optional<std::string> current, Seq at) {
+    return impl.BalanceAt(id, std::move(current), at);
+  }
+  // A scan lists only accounts opened by the pinned seq.
+  static bool Listed(const Balance& b) { return b.exists; }
+  static const std::string& Id(const Balance& b) { return b.account; }
+  template <typename Out>
+  static std::vector<Balance>& Items(Out& out) {
+    return out.balances;
+  }
+};
+
+template <typename F>
+absl::StatusOr<typename F::Set> RocksLedger::Impl::GetCurrent(absl::Span<const std::string> ids,
+                                                              const ReadOptions& options) {
+  if (absl::Status s = CheckReadIds(F::kIdsField, ids); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> at = ResolveSeq(options);
   if (!at.ok()) return at.status();
-  RecordSet out;
+  typename F::Set out;
   out.as_of_seq = *at;
-  out.records.reserve(keys.size());
-  for (const std::string& key : keys) {
-    auto current = Get(rocksdb::ReadOptions(), codec::RecordKey(key));
+  F::Items(out).reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto current = Get(rocksdb::ReadOptions(), F::StateKey(id));
     if (!current.ok()) return current.status();
-    absl::StatusOr<Record> r = RecordAt(key, *std::move(current), *at);
-    if (!r.ok()) return r.status();
-    out.records.push_back(*std::move(r));
+    absl::StatusOr<typename F::Item> item = F::At(*this, id, *std::move(current), *at);
+    if (!item.ok()) return item.status();
+    F::Items(out).push_back(*std::move(item));
   }
   return out;
 }
 
-absl::StatusOr<RecordPage> RocksLedger::Impl::ScanRecords(absl::string_view prefix,
-                                                          const Page& page,
-                                                          const ReadOptions& options) {
+template <typename F>
+absl::StatusOr<typename F::PageOf> RocksLedger::Impl::ScanCurrent(absl::string_view prefix,
+                                                                  const Page& page,
+                                                                  const ReadOptions& options) {
   if (absl::Status s = CheckReadId("prefix", prefix, true); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> resolved = ResolveSeq(options);
   if (!resolved.ok()) return resolved.status();
-  auto cursor = DecodeToken('r', page, committed_seq_.load(), options.at_seq);
+  auto cursor = DecodeToken(F::kTokenKind, page, committed_seq_.load(), options.at_seq);
   if (!cursor.ok()) return cursor.status();
   Seq at = cursor->has_value() ? (*cursor)->as_of_seq : *resolved;
-  std::string start = codec::RecordKey(prefix);
+  std::string start = F::StateKey(prefix);
   if (cursor->has_value()) {
     if (!absl::StartsWith((*cursor)->after, prefix)) {
       return InvalidField("page_token", "issued for another prefix");
     }
-    start = codec::RecordKey((*cursor)->after);
-    start.push_back('\0');  // strictly after the last key returned
+    start = F::StateKey((*cursor)->after);
+    start.push_back('\0');  // strictly after the last id returned
   }
-  std::string upper(1, codec::kRecordPrefix + 1);
+  std::string upper(1, F::kKeyPrefix + 1);
   rocksdb::ReadOptions ro;
   rocksdb::Slice up(upper);
   ro.iterate_upper_bound = &up;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  RecordPage out;
+  typename F::PageOf out;
   out.as_of_seq = at;
-  std::string record_prefix = codec::RecordKey(prefix);
+  std::string family_prefix = F::StateKey(prefix);
   for (it->Seek(start); it->Valid(); it->Next()) {
     absl::string_view k(it->key().data(), it->key().size());
-    if (!absl::StartsWith(k, record_prefix)) break;
-    std::string key(k.substr(1));
-    absl::StatusOr<Record> r = RecordAt(key, it->value().ToString(), at);
-    if (!r.ok()) return r.status();
-    if (r->version == 0) continue;
-    if (out.records.size() == page.page_size) {
-      out.next_page_token = EncodeToken('r', at, out.records.back().key);
+    if (!absl::StartsWith(k, family_prefix)) break;
+    absl::StatusOr<typename F::Item> item =
+        F::At(*this, std::string(k.substr(1)), it->value().ToString(), at);
+    if (!item.ok()) return item.status();
+    if (!F::Listed(*item)) continue;
+    if (F::Items(out).size() == page.page_size) {
+      out.next_page_token = EncodeToken(F::kTokenKind, at, F::Id(F::Items(out).back()));
       break;
     }
-    out.records.push_back(*std::move(r));
+    F::Items(out).push_back(*std::move(item));
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "scan records");
+  if (!it->status().ok()) return FromRocks(it->status(), F::kScanWhat);
   return out;
+}
+
+absl::StatusOr<RecordSet> RocksLedger::Impl::GetRecords(absl::Span<const std::string> keys,
+                                                        const ReadOptions& options) {
+  return GetCurrent<RecordFamily>(keys, options);
+}
+
+absl::StatusOr<RecordPage> RocksLedger::Impl::ScanRecords(absl::string_view prefix,
+                                                          const Page& page,
+                                                          const ReadOptions& options) {
+  return ScanCurrent<RecordFamily>(prefix, page, options);
 }
 
 absl::StatusOr<std::vector<Seq>> RocksLedger::Impl::RecordHistory(absl::string_view key,
@@ -1417,65 +1484,13 @@ absl::StatusOr<std::vector<Seq>> RocksLedger::Impl::RecordHistory(absl::string_v
 
 absl::StatusOr<BalanceSet> RocksLedger::Impl::GetBalances(absl::Span<const std::string> accounts,
                                                           const ReadOptions& options) {
-  if (absl::Status s = CheckReadIds("accounts", accounts); !s.ok()) return s;
-  absl::ReaderMutexLock l(&db_mu_);
-  if (db_ == nullptr) return absl::UnavailableError("ledger closed");
-  absl::StatusOr<Seq> at = ResolveSeq(options);
-  if (!at.ok()) return at.status();
-  BalanceSet out;
-  out.as_of_seq = *at;
-  out.balances.reserve(accounts.size());
-  for (const std::string& account : accounts) {
-    auto current = Get(rocksdb::ReadOptions(), codec::AccountKey(account));
-    if (!current.ok()) return current.status();
-    absl::StatusOr<Balance> b = BalanceAt(account, *std::move(current), *at);
-    if (!b.ok()) return b.status();
-    out.balances.push_back(*std::move(b));
-  }
-  return out;
+  return GetCurrent<AccountFamily>(accounts, options);
 }
 
 absl::StatusOr<BalancePage> RocksLedger::Impl::ScanBalances(absl::string_view prefix,
                                                             const Page& page,
                                                             const ReadOptions& options) {
-  if (absl::Status s = CheckReadId("prefix", prefix, true); !s.ok()) return s;
-  absl::ReaderMutexLock l(&db_mu_);
-  if (db_ == nullptr) return absl::UnavailableError("ledger closed");
-  absl::StatusOr<Seq> resolved = ResolveSeq(options);
-  if (!resolved.ok()) return resolved.status();
-  auto cursor = DecodeToken('b', page, committed_seq_.load(), options.at_seq);
-  if (!cursor.ok()) return cursor.status();
-  Seq at = cursor->has_value() ? (*cursor)->as_of_seq : *resolved;
-  std::string start = codec::AccountKey(prefix);
-  if (cursor->has_value()) {
-    if (!absl::StartsWith((*cursor)->after, prefix)) {
-      return InvalidField("page_token", "issued for another prefix");
-    }
-    start = codec::AccountKey((*cursor)->after);
-    start.push_back('\0');
-  }
-  std::string upper(1, codec::kAccountPrefix + 1);
-  rocksdb::ReadOptions ro;
-  rocksdb::Slice up(upper);
-  ro.iterate_upper_bound = &up;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  BalancePage out;
-  out.as_of_seq = at;
-  std::string account_prefix = codec::AccountKey(prefix);
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    absl::string_view k(it->key().data(), it->key().size());
-    if (!absl::StartsWith(k, account_prefix)) break;
-    absl::StatusOr<Balance> b = BalanceAt(std::string(k.substr(1)), it->value().ToString(), at);
-    if (!b.ok()) return b.status();
-    if (!b->exists) continue;
-    if (out.balances.size() == page.page_size) {
-      out.next_page_token = EncodeToken('b', at, out.balances.back().account);
-      break;
-    }
-    out.balances.push_back(*std::move(b));
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "scan balances");
-  return out;
+  return ScanCurrent<AccountFamily>(prefix, page, options);
 }
 
 absl::StatusOr<Balance> RocksLedger::Impl::DatedBalance(const std::string& account,

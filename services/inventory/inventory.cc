@@ -259,49 +259,37 @@ absl::StatusOr<std::map<std::string, int64_t>> ReadBalances(
 template <typename T>
 using Loaded = std::pair<T, uint64_t>;  // value and record version
 
-absl::StatusOr<Loaded<Metal>> LoadMetal(ledger::Ledger& ledger, absl::string_view code) {
-  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kMetalPrefix, code));
+// Reads the record `prefix + id` and decodes it; an absent record is NOT_FOUND with
+// `unknown` as the reason, and the message "no <noun> <id>".
+template <typename T>
+absl::StatusOr<Loaded<T>> LoadDecoded(ledger::Ledger& ledger, absl::string_view prefix,
+                                      absl::string_view id, absl::string_view unknown,
+                                      absl::string_view noun,
+                                      absl::StatusOr<T> (*decode)(absl::string_view)) {
+  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(prefix, id));
   if (!r.ok()) {
     return r.status();
   }
   if (r->version == 0) {
-    return NotFound(why::kUnknownMetal, absl::StrCat("no metal ", code));
+    return NotFound(unknown, absl::StrCat("no ", noun, " ", id));
   }
-  absl::StatusOr<Metal> m = DecodeMetal(r->value);
-  if (!m.ok()) {
-    return m.status();
+  absl::StatusOr<T> value = decode(r->value);
+  if (!value.ok()) {
+    return value.status();
   }
-  return Loaded<Metal>{*std::move(m), r->version};
+  return Loaded<T>{*std::move(value), r->version};
+}
+
+absl::StatusOr<Loaded<Metal>> LoadMetal(ledger::Ledger& ledger, absl::string_view code) {
+  return LoadDecoded(ledger, kMetalPrefix, code, why::kUnknownMetal, "metal", &DecodeMetal);
 }
 
 absl::StatusOr<Loaded<Depot>> LoadDepot(ledger::Ledger& ledger, absl::string_view id) {
-  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kDepotPrefix, id));
-  if (!r.ok()) {
-    return r.status();
-  }
-  if (r->version == 0) {
-    return NotFound(why::kUnknownDepot, absl::StrCat("no depot ", id));
-  }
-  absl::StatusOr<Depot> d = DecodeDepot(r->value);
-  if (!d.ok()) {
-    return d.status();
-  }
-  return Loaded<Depot>{*std::move(d), r->version};
+  return LoadDecoded(ledger, kDepotPrefix, id, why::kUnknownDepot, "depot", &DecodeDepot);
 }
 
 absl::StatusOr<Loaded<Lot>> LoadLot(ledger::Ledger& ledger, absl::string_view id) {
-  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(kLotPrefix, id));
-  if (!r.ok()) {
-    return r.status();
-  }
-  if (r->version == 0) {
-    return NotFound(why::kUnknownLot, absl::StrCat("no lot ", id));
-  }
-  absl::StatusOr<Lot> l = DecodeLot(r->value);
-  if (!l.ok()) {
-    return l.status();
-  }
-  return Loaded<Lot>{*std::move(l), r->version};
+  return LoadDecoded(ledger, kLotPrefix, id, why::kUnknownLot, "lot", &DecodeLot);
 }
 
 // Every record under `prefix`, pinned to one snapshot.

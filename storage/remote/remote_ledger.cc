@@ -33,6 +33,41 @@ absl::Status StripTransactionPrefix(absl::Status status) {
 
 void* Tag(intptr_t value) { return reinterpret_cast<void*>(value); }
 
+template <typename Request, typename Response>
+using UnaryRpc = grpc::Status (v1::LedgerService::Stub::*)(grpc::ClientContext*, const Request&,
+                                                           Response*);
+template <typename Response, typename Proto>
+using ListOf = const google::protobuf::RepeatedPtrField<Proto>& (Response::*)() const;
+
+// ScanRecords and ScanBalances differ only in their messages and in the list a page fills:
+// `items` of the page, from the response's `protos` (these conversions cannot fail).
+template <typename Out, typename Item, typename Request, typename Response, typename Proto>
+absl::StatusOr<Out> Scan(v1::LedgerService::Stub& stub, UnaryRpc<Request, Response> rpc,
+                         std::unique_ptr<grpc::ClientContext> context,
+                         ListOf<Response, Proto> protos, std::vector<Item> Out::*items,
+                         absl::string_view prefix, const Page& page, const ReadOptions& options) {
+  if (absl::Status valid = ValidatePage(page); !valid.ok()) {
+    return valid;
+  }
+  Request request;
+  request.set_prefix(std::string(prefix));
+  request.set_page_size(PageSizeToProto(page.page_size));
+  request.set_page_token(page.page_token);
+  request.set_at_seq(options.at_seq);
+  Response response;
+  absl::Status status = FromGrpcStatus((stub.*rpc)(context.get(), request, &response));
+  if (!status.ok()) {
+    return status;
+  }
+  Out out;
+  out.next_page_token = response.next_page_token();
+  out.as_of_seq = response.as_of_seq();
+  for (const Proto& proto : (response.*protos)()) {
+    (out.*items).push_back(FromProto(proto));
+  }
+  return out;
+}
+
 }  // namespace
 
 RemoteLedger::RemoteLedger(std::shared_ptr<grpc::Channel> channel, RemoteLedgerOptions options)
@@ -118,27 +153,8 @@ absl::StatusOr<RecordSet> RemoteLedger::GetRecords(absl::Span<const std::string>
 
 absl::StatusOr<RecordPage> RemoteLedger::ScanRecords(absl::string_view prefix, const Page& page,
                                                      const ReadOptions& options) {
-  if (absl::Status valid = ValidatePage(page); !valid.ok()) {
-    return valid;
-  }
-  v1::ScanRecordsRequest request;
-  request.set_prefix(std::string(prefix));
-  request.set_page_size(PageSizeToProto(page.page_size));
-  request.set_page_token(page.page_token);
-  request.set_at_seq(options.at_seq);
-  v1::ScanRecordsResponse response;
-  auto context = NewContext(options_.call_timeout);
-  absl::Status status = FromGrpcStatus(stub_->ScanRecords(context.get(), request, &response));
-  if (!status.ok()) {
-    return status;
-  }
-  RecordPage out;
-  out.next_page_token = response.next_page_token();
-  out.as_of_seq = response.as_of_seq();
-  for (const v1::Record& record : response.records()) {
-    out.records.push_back(FromProto(record));
-  }
-  return out;
+  return Scan(*stub_, &v1::LedgerService::Stub::ScanRecords, NewContext(options_.call_timeout),
+              &v1::ScanRecordsResponse::records, &RecordPage::records, prefix, page, options);
 }
 
 absl::StatusOr<std::vector<Seq>> RemoteLedger::RecordHistory(absl::string_view key,
@@ -184,27 +200,8 @@ absl::StatusOr<BalanceSet> RemoteLedger::GetBalances(absl::Span<const std::strin
 
 absl::StatusOr<BalancePage> RemoteLedger::ScanBalances(absl::string_view prefix, const Page& page,
                                                        const ReadOptions& options) {
-  if (absl::Status valid = ValidatePage(page); !valid.ok()) {
-    return valid;
-  }
-  v1::ScanBalancesRequest request;
-  request.set_prefix(std::string(prefix));
-  request.set_page_size(PageSizeToProto(page.page_size));
-  request.set_page_token(page.page_token);
-  request.set_at_seq(options.at_seq);
-  v1::ScanBalancesResponse response;
-  auto context = NewContext(options_.call_timeout);
-  absl::Status status = FromGrpcStatus(stub_->ScanBalances(context.get(), request, &response));
-  if (!status.ok()) {
-    return status;
-  }
-  BalancePage out;
-  out.next_page_token = response.next_page_token();
-  out.as_of_seq = response.as_of_seq();
-  for (const v1::Balance& balance : response.balances()) {
-    out.balances.push_back(FromProto(balance));
-  }
-  return out;
+  return Scan(*stub_, &v1::LedgerService::Stub::ScanBalances, NewContext(options_.call_timeout),
+              &v1::ScanBalancesResponse::balances, &BalancePage::balances, prefix, page, options);
 }
 
 absl::StatusOr<BalanceSet> RemoteLedger::GetBalancesAsOfDate(absl::Span<const std::string> accounts,
