@@ -270,6 +270,15 @@ absl::Status ValidateShape(const Transaction& tx);
 // Validates a Page (page_size range, token form); INVALID_ARGUMENT naming the field.
 absl::Status ValidatePage(const Page& page);
 
+// Validates an id a read names (record key, account id, scan prefix): at most kMaxIdBytes,
+// valid UTF-8 without control characters (nothing else can have been written), and empty
+// only when `allow_empty` (a scan prefix). INVALID_ARGUMENT naming `field`. Both
+// implementations call it, so a bad key is rejected alike in-process and over the wire.
+absl::Status ValidateReadId(absl::string_view field, absl::string_view id, bool allow_empty);
+
+// ValidateReadId for each of `ids` (at most kMaxKeysPerRead), naming "field[i]".
+absl::Status ValidateReadIds(absl::string_view field, absl::Span<const std::string> ids);
+
 }  // namespace reserve::ledger
 
 #endif  // RESERVE_STORAGE_LEDGER_H_

@@ -199,4 +199,24 @@ absl::Status ValidatePage(const Page& page) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateReadId(absl::string_view field, absl::string_view id, bool allow_empty) {
+  if (id.empty()) {
+    return allow_empty ? absl::OkStatus() : InvalidField(field, "must not be empty");
+  }
+  return CheckName(field, id, kMaxIdBytes);
+}
+
+absl::Status ValidateReadIds(absl::string_view field, absl::Span<const std::string> ids) {
+  if (ids.size() > kMaxKeysPerRead) {
+    return InvalidField(field, absl::StrCat("more than ", kMaxKeysPerRead));
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    absl::Status valid = ValidateReadId(absl::StrCat(field, "[", i, "]"), ids[i], false);
+    if (!valid.ok()) {
+      return valid;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace reserve::ledger

@@ -107,28 +107,6 @@ bool IsLowerHex(absl::string_view s) {
   return true;
 }
 
-// ---- read-argument checks (ids in reads only need to be safe for the key layout) ----
-absl::Status CheckReadId(absl::string_view field, absl::string_view id, bool allow_empty) {
-  if (id.empty() && !allow_empty) return InvalidField(field, "must not be empty");
-  if (id.size() > kMaxIdBytes) {
-    return InvalidField(field, absl::StrCat("longer than ", kMaxIdBytes, " bytes"));
-  }
-  if (id.find('\0') != absl::string_view::npos) return InvalidField(field, "contains NUL");
-  return absl::OkStatus();
-}
-
-absl::Status CheckReadIds(absl::string_view field, absl::Span<const std::string> ids) {
-  if (ids.size() > kMaxKeysPerRead) {
-    return InvalidField(field, absl::StrCat("more than ", kMaxKeysPerRead));
-  }
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (absl::Status s = CheckReadId(absl::StrCat(field, "[", i, "]"), ids[i], false); !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // ---- page tokens: hex(kind:u8, as_of_seq:u64, cursor bytes) ----
 struct Cursor {
   Seq as_of_seq = 0;
@@ -1385,7 +1363,7 @@ struct RocksLedger::Impl::AccountFamily {
 template <typename F>
 absl::StatusOr<typename F::Set> RocksLedger::Impl::GetCurrent(absl::Span<const std::string> ids,
                                                               const ReadOptions& options) {
-  if (absl::Status s = CheckReadIds(F::kIdsField, ids); !s.ok()) return s;
+  if (absl::Status s = ValidateReadIds(F::kIdsField, ids); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> at = ResolveSeq(options);
@@ -1407,7 +1385,7 @@ template <typename F>
 absl::StatusOr<typename F::PageOf> RocksLedger::Impl::ScanCurrent(absl::string_view prefix,
                                                                   const Page& page,
                                                                   const ReadOptions& options) {
-  if (absl::Status s = CheckReadId("prefix", prefix, true); !s.ok()) return s;
+  if (absl::Status s = ValidateReadId("prefix", prefix, true); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> resolved = ResolveSeq(options);
@@ -1461,7 +1439,7 @@ absl::StatusOr<RecordPage> RocksLedger::Impl::ScanRecords(absl::string_view pref
 
 absl::StatusOr<std::vector<Seq>> RocksLedger::Impl::RecordHistory(absl::string_view key,
                                                                   const ReadOptions& options) {
-  if (absl::Status s = CheckReadId("key", key, false); !s.ok()) return s;
+  if (absl::Status s = ValidateReadId("key", key, false); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> at = ResolveSeq(options);
@@ -1534,7 +1512,7 @@ absl::StatusOr<Balance> RocksLedger::Impl::DatedBalance(const std::string& accou
 
 absl::StatusOr<BalanceSet> RocksLedger::Impl::GetBalancesAsOfDate(
     absl::Span<const std::string> accounts, absl::CivilDay date, const ReadOptions& options) {
-  if (absl::Status s = CheckReadIds("accounts", accounts); !s.ok()) return s;
+  if (absl::Status s = ValidateReadIds("accounts", accounts); !s.ok()) return s;
   if (date < kMinBusinessDate || date > kMaxBusinessDate) {
     return InvalidField("date", "outside 1900-01-01..2199-12-31");
   }
@@ -1555,7 +1533,7 @@ absl::StatusOr<BalanceSet> RocksLedger::Impl::GetBalancesAsOfDate(
 absl::StatusOr<MovementPage> RocksLedger::Impl::AccountHistory(absl::string_view account,
                                                                const Page& page,
                                                                const ReadOptions& options) {
-  if (absl::Status s = CheckReadId("account", account, false); !s.ok()) return s;
+  if (absl::Status s = ValidateReadId("account", account, false); !s.ok()) return s;
   absl::ReaderMutexLock l(&db_mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger closed");
   absl::StatusOr<Seq> resolved = ResolveSeq(options);

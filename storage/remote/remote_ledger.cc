@@ -46,6 +46,10 @@ absl::StatusOr<Out> Scan(v1::LedgerService::Stub& stub, UnaryRpc<Request, Respon
                          std::unique_ptr<grpc::ClientContext> context,
                          ListOf<Response, Proto> protos, std::vector<Item> Out::*items,
                          absl::string_view prefix, const Page& page, const ReadOptions& options) {
+  // Checked before sending, as in-process: a string that is not UTF-8 cannot be serialized.
+  if (absl::Status valid = ValidateReadId("prefix", prefix, true); !valid.ok()) {
+    return valid;
+  }
   if (absl::Status valid = ValidatePage(page); !valid.ok()) {
     return valid;
   }
@@ -132,6 +136,9 @@ absl::StatusOr<Head> RemoteLedger::GetHead() {
 
 absl::StatusOr<RecordSet> RemoteLedger::GetRecords(absl::Span<const std::string> keys,
                                                    const ReadOptions& options) {
+  if (absl::Status valid = ValidateReadIds("keys", keys); !valid.ok()) {
+    return valid;
+  }
   v1::GetRecordsRequest request;
   for (const std::string& key : keys) {
     request.add_keys(key);
@@ -159,6 +166,9 @@ absl::StatusOr<RecordPage> RemoteLedger::ScanRecords(absl::string_view prefix, c
 
 absl::StatusOr<std::vector<Seq>> RemoteLedger::RecordHistory(absl::string_view key,
                                                              const ReadOptions& options) {
+  if (absl::Status valid = ValidateReadId("key", key, false); !valid.ok()) {
+    return valid;
+  }
   v1::RecordHistoryRequest request;
   request.set_key(std::string(key));
   request.set_at_seq(options.at_seq);
@@ -184,6 +194,9 @@ absl::StatusOr<BalanceSet> BalancesFrom(const v1::GetBalancesResponse& response)
 
 absl::StatusOr<BalanceSet> RemoteLedger::GetBalances(absl::Span<const std::string> accounts,
                                                      const ReadOptions& options) {
+  if (absl::Status valid = ValidateReadIds("accounts", accounts); !valid.ok()) {
+    return valid;
+  }
   v1::GetBalancesRequest request;
   for (const std::string& account : accounts) {
     request.add_accounts(account);
@@ -207,6 +220,9 @@ absl::StatusOr<BalancePage> RemoteLedger::ScanBalances(absl::string_view prefix,
 absl::StatusOr<BalanceSet> RemoteLedger::GetBalancesAsOfDate(absl::Span<const std::string> accounts,
                                                              absl::CivilDay date,
                                                              const ReadOptions& options) {
+  if (absl::Status valid = ValidateReadIds("accounts", accounts); !valid.ok()) {
+    return valid;
+  }
   v1::GetBalancesRequest request;
   for (const std::string& account : accounts) {
     request.add_accounts(account);
@@ -225,6 +241,9 @@ absl::StatusOr<BalanceSet> RemoteLedger::GetBalancesAsOfDate(absl::Span<const st
 absl::StatusOr<MovementPage> RemoteLedger::AccountHistory(absl::string_view account,
                                                           const Page& page,
                                                           const ReadOptions& options) {
+  if (absl::Status valid = ValidateReadId("account", account, false); !valid.ok()) {
+    return valid;
+  }
   if (absl::Status valid = ValidatePage(page); !valid.ok()) {
     return valid;
   }

@@ -414,6 +414,20 @@ TEST_P(LedgerConformanceTest, BadReadArgumentsNameTheField) {
   std::vector<std::string> too_many(kMaxKeysPerRead + 1, "k");
   ExpectField(ledger().GetRecords(too_many, {}).status(), "keys");
   ExpectField(ledger().GetBalances(too_many, {}).status(), "accounts");
+  // Ids no write could have made are refused, not read as absent (and over the wire a
+  // string that is not UTF-8 could not even be sent).
+  std::vector<std::string> bad = {"k", "bad\xff"};
+  ExpectField(ledger().GetRecords(bad, {}).status(), "keys[1]");
+  ExpectField(ledger().GetBalances(bad, {}).status(), "accounts[1]");
+  ExpectField(ledger().GetBalancesAsOfDate(bad, absl::CivilDay(2024, 1, 1), {}).status(),
+              "accounts[1]");
+  ExpectField(ledger().RecordHistory("", {}).status(), "key");
+  ExpectField(ledger().RecordHistory("a\nb", {}).status(), "key");
+  ExpectField(ledger().ScanRecords("bad\xff", Page{10, ""}, {}).status(), "prefix");
+  ExpectField(ledger().ScanBalances("a\tb", Page{10, ""}, {}).status(), "prefix");
+  ExpectField(
+      ledger().AccountHistory(std::string(kMaxIdBytes + 1, 'a'), Page{10, ""}, {}).status(),
+      "account");
   EXPECT_EQ(HeadSeq(ledger()), head);
 }
 
