@@ -194,21 +194,7 @@ absl::StatusOr<BalanceSet> BalancesFrom(const v1::GetBalancesResponse& response)
 
 absl::StatusOr<BalanceSet> RemoteLedger::GetBalances(absl::Span<const std::string> accounts,
                                                      const ReadOptions& options) {
-  if (absl::Status valid = ValidateReadIds("accounts", accounts); !valid.ok()) {
-    return valid;
-  }
-  v1::GetBalancesRequest request;
-  for (const std::string& account : accounts) {
-    request.add_accounts(account);
-  }
-  request.set_at_seq(options.at_seq);
-  v1::GetBalancesResponse response;
-  auto context = NewContext(options_.call_timeout);
-  absl::Status status = FromGrpcStatus(stub_->GetBalances(context.get(), request, &response));
-  if (!status.ok()) {
-    return status;
-  }
-  return BalancesFrom(response);
+  return CallGetBalances(accounts, nullptr, options);
 }
 
 absl::StatusOr<BalancePage> RemoteLedger::ScanBalances(absl::string_view prefix, const Page& page,
@@ -220,6 +206,13 @@ absl::StatusOr<BalancePage> RemoteLedger::ScanBalances(absl::string_view prefix,
 absl::StatusOr<BalanceSet> RemoteLedger::GetBalancesAsOfDate(absl::Span<const std::string> accounts,
                                                              absl::CivilDay date,
                                                              const ReadOptions& options) {
+  return CallGetBalances(accounts, &date, options);
+}
+
+// GetBalances and GetBalancesAsOfDate are one RPC; `date` (may be null) sets as_of_date.
+absl::StatusOr<BalanceSet> RemoteLedger::CallGetBalances(absl::Span<const std::string> accounts,
+                                                         const absl::CivilDay* date,
+                                                         const ReadOptions& options) {
   if (absl::Status valid = ValidateReadIds("accounts", accounts); !valid.ok()) {
     return valid;
   }
@@ -228,7 +221,9 @@ absl::StatusOr<BalanceSet> RemoteLedger::GetBalancesAsOfDate(absl::Span<const st
     request.add_accounts(account);
   }
   request.set_at_seq(options.at_seq);
-  ToProto(date, request.mutable_as_of_date());
+  if (date != nullptr) {
+    ToProto(*date, request.mutable_as_of_date());
+  }
   v1::GetBalancesResponse response;
   auto context = NewContext(options_.call_timeout);
   absl::Status status = FromGrpcStatus(stub_->GetBalances(context.get(), request, &response));

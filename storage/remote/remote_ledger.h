@@ -79,6 +79,10 @@ class RemoteLedger final : public Ledger {
  private:
   RemoteLedger(std::shared_ptr<grpc::Channel> channel, RemoteLedgerOptions options);
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds timeout) const;
+  // The GetBalances RPC; as of `date` when it is not null.
+  absl::StatusOr<BalanceSet> CallGetBalances(absl::Span<const std::string> accounts,
+                                             const absl::CivilDay* date,
+                                             const ReadOptions& options);
 
   const RemoteLedgerOptions options_;
   const std::shared_ptr<grpc::Channel> channel_;
