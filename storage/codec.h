@@ -17,7 +17,9 @@
 //   H <account id> \0 <seq:u64>         one per (account, tx posting) -> HistoryValue
 //   D <account id> \0 <day:flipped> <seq:u64>  dated posting          -> i64 net amount
 //   R <record key>                      record (current version)      -> RecordValue
-//   V <record key> \0 <seq:u64>         one per record write          -> VersionValue
+//   V <record key> \0 <seq:u64>         a superseded record version   -> VersionValue
+//                                       (written when a later write or erase replaces the
+//                                       version <seq>; the current version is only in R)
 //   Q <request id>                      idempotency                   -> digest:hash, seq:u64
 //   Mformat                             format version                -> u32
 //   Mhead                               last committed entry          -> seq:u64, hash
@@ -62,7 +64,11 @@
 
 namespace reserve::ledger::codec {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// Format 2 (this one) keeps only superseded record versions under V (see the key table);
+// format 1 also kept the current one there. A format 1 store is read as is and marked 2 on
+// open.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestReadableFormat = 1;
 inline constexpr uint8_t kEntryFormat = 1;
 inline constexpr size_t kHashBytes = 32;
 

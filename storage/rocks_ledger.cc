@@ -47,6 +47,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/perf_level.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/utilities/checkpoint.h"
@@ -184,11 +185,52 @@ absl::Status WriteWitness(const std::string& dir, const Head& head) {
   return SyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
+// Memtable insert hints (RocksDB's memtable_insert_with_hint_prefix_extractor): keys that
+// share a "hint prefix" are inserted next to the previous one of that prefix, so the skip
+// list search starts from there instead of the top. Our keys grow that way: journal keys
+// (J<seq>) always append; the history keys of one account (H<account>\0<seq>,
+// D<account>\0<day><seq>) mostly append; a new version of an account key (A<account>) lands
+// right beside the last. Record, version and request keys arrive in no useful order and take
+// the ordinary path. The writer is the only thread inserting (see
+// allow_concurrent_memtable_write below), which hints require.
+class HintPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "reserve.HintPrefix"; }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (key.empty()) return false;
+    switch (key[0]) {
+      case codec::kJournalPrefix:
+      case codec::kAccountPrefix:
+        return true;
+      case codec::kHistoryPrefix:
+      case codec::kDatedPrefix:
+        return std::memchr(key.data(), '\0', key.size()) != nullptr;
+      default:
+        return false;
+    }
+  }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    switch (key[0]) {
+      case codec::kJournalPrefix:
+        return rocksdb::Slice(key.data(), 1);
+      case codec::kAccountPrefix:
+        return key;
+      default: {  // H or D: the account and its '\0'
+        const char* end = static_cast<const char*>(std::memchr(key.data(), '\0', key.size()));
+        return rocksdb::Slice(key.data(), static_cast<size_t>(end - key.data()) + 1);
+      }
+    }
+  }
+};
+
 rocksdb::Options DbOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.manual_wal_flush = false;
   options.IncreaseParallelism(2);
+  // One writer thread: no concurrent memtable inserts to coordinate, and insert hints work.
+  options.allow_concurrent_memtable_write = false;
+  options.memtable_insert_with_hint_prefix_extractor = std::make_shared<HintPrefix>();
   // Most point reads in the commit path miss (a new request id, a new record): a memtable
   // bloom filter answers those without walking the skip list.
   options.memtable_prefix_bloom_size_ratio = 0.02;
@@ -283,8 +325,21 @@ class RocksLedger::Impl {
 
   // Effects of the transactions accepted earlier in the group being built.
   struct GroupOverlay {
-    absl::flat_hash_map<std::string, Seq> record_versions;  // 0: absent after an erase
+    // Records written by the transactions accepted so far, with the write (owned by its
+    // Pending, which outlives the group's preparation) and its sequence number.
+    absl::flat_hash_map<std::string, std::pair<Seq, const RecordWrite*>> records;
     absl::flat_hash_map<std::string, std::pair<std::string, Receipt>> requests;
+  };
+
+  // A record as it stands before the transaction being applied: stored, or written earlier in
+  // the same group. `present` is false for a key never written.
+  struct PriorRecord {
+    bool present = false;
+    Seq version = 0;  // the seq of its last write (an erase too)
+    bool erased = false;
+    std::string value;
+    // The version a writer compares against: 0 when absent or erased.
+    Seq live_version() const { return present && !erased ? version : 0; }
   };
 
   // One account touched by the transaction being validated.
@@ -295,6 +350,7 @@ class RocksLedger::Impl {
     Int128 delta = 0;
     bool posted = false;
     int64_t balance_after = 0;
+    const std::string* stored_id = nullptr;  // the account map's key, when `existing`
     const std::string& unit() const { return existing ? existing->unit : opened->unit; }
     bool guarded() const { return existing ? existing->non_negative : opened->non_negative; }
   };
@@ -312,6 +368,9 @@ class RocksLedger::Impl {
     std::vector<Pending*> members;
     rocksdb::WriteBatch batch;
     GroupOverlay overlay;
+    // Accounts posted to or opened by the group's transactions; their A keys are written once
+    // per group, with the state after its last transaction (WriteGroup).
+    absl::flat_hash_map<absl::string_view, const AccountState*> dirty_accounts;
     size_t accepted = 0;
     size_t bytes = 0;    // encoded transactions
     Head head;           // the head after this group (when accepted > 0)
@@ -350,14 +409,15 @@ class RocksLedger::Impl {
   void FailGroup(const std::vector<Pending*>& group, absl::string_view why);
   // Applies one transaction to the batch and overlay, or rejects it leaving both untouched.
   // Sets *fatal when the store itself failed (the ledger then halts).
-  absl::StatusOr<Receipt> Apply(const Pending& p, rocksdb::WriteBatch* batch, GroupOverlay* overlay,
-                                absl::Status* fatal);
+  absl::StatusOr<Receipt> Apply(const Pending& p, PreparedGroup* group);
   absl::StatusOr<std::optional<Receipt>> CheckRequestId(const Pending& p, GroupOverlay* overlay);
   absl::Status CollectChanges(const Transaction& tx, std::vector<Change>* changes);
   absl::Status CheckBalances(std::vector<Change>* changes);
+  // Checks every write's and check's expected version; fills `priors` (one per write) with
+  // the state each write replaces.
   absl::Status CheckVersions(const Transaction& tx, const GroupOverlay& overlay,
-                             absl::Status* fatal);
-  absl::StatusOr<Seq> CurrentVersion(const std::string& key, const GroupOverlay& overlay);
+                             std::vector<PriorRecord>* priors, absl::Status* fatal);
+  absl::StatusOr<PriorRecord> Prior(const std::string& key, const GroupOverlay& overlay);
   // Halts the ledger: later commits are refused and every written but not yet acknowledged
   // group is failed (its outcome is unknown to its callers: LEDGER_HALTED).
   void Halt(absl::string_view reason) ABSL_LOCKS_EXCLUDED(mu_);
@@ -466,9 +526,20 @@ absl::Status RocksLedger::Impl::CheckFormat() {
   codec::Reader r(**format);
   uint32_t version = 0;
   if (!r.GetU32(&version) || !r.done()) return absl::DataLossError("corrupt format version");
-  if (version != codec::kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store format ", version, " is not ", codec::kFormatVersion));
+  if (version < codec::kOldestReadableFormat || version > codec::kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat("store format ", version, " is not ",
+                                                      codec::kOldestReadableFormat, "..",
+                                                      codec::kFormatVersion));
+  }
+  if (version < codec::kFormatVersion) {
+    // Everything this version reads was written alike by the older one; record the new
+    // version before writing anything, so the older binary refuses the store from now on.
+    std::string v;
+    codec::PutU32(&v, codec::kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rocksdb::Status s = db_->Put(wo, ToSlice(codec::kFormatKey), v);
+    if (!s.ok()) return FromRocks(s, "upgrade format version");
   }
   return absl::OkStatus();
 }
@@ -720,6 +791,11 @@ void RocksLedger::Impl::WriteGroup(std::shared_ptr<PreparedGroup> group) {
   const bool wrote = group->accepted > 0;
   if (wrote) {
     group->head = Head{next_seq_ - 1, last_hash_};
+    for (const auto& [id, state] : group->dirty_accounts) {
+      group->batch.Put(codec::AccountKey(id),
+                       codec::EncodeAccount({state->unit, state->non_negative, state->balance,
+                                             state->last_seq, state->opened_seq}));
+    }
     group->batch.Put(ToSlice(codec::kHeadKey), codec::EncodeHead(group->head));
     // Not synced here: the syncers make it durable, several syncs overlapping. With
     // manual_wal_flush = false the WAL record is handed to the OS before Write returns.
@@ -951,7 +1027,7 @@ void RocksLedger::Impl::AppendToGroup(PreparedGroup* group, const std::vector<Pe
     group->members.push_back(p);
     group->bytes += p->tx_bytes.size();
     Seq before = next_seq_;
-    p->result = Apply(*p, &group->batch, &group->overlay, &group->fatal);
+    p->result = Apply(*p, group);
     if (!group->fatal.ok()) {
       // Keep the rest as members so the caller answers them too.
       for (Pending* rest : arrivals) {
@@ -1031,6 +1107,7 @@ absl::Status RocksLedger::Impl::CollectChanges(const Transaction& tx,
                             absl::StrCat("unknown account ", posting.account));
       }
       changes->push_back(Change{posting.account, &it->second, nullptr});
+      changes->back().stored_id = &it->first;
       if (use_index) index[posting.account] = changes->size() - 1;
       c = &changes->back();
     }
@@ -1074,46 +1151,63 @@ absl::Status RocksLedger::Impl::CheckBalances(std::vector<Change>* changes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Seq> RocksLedger::Impl::CurrentVersion(const std::string& key,
-                                                      const GroupOverlay& overlay) {
-  if (auto it = overlay.record_versions.find(key); it != overlay.record_versions.end()) {
-    return it->second;
+absl::StatusOr<RocksLedger::Impl::PriorRecord> RocksLedger::Impl::Prior(
+    const std::string& key, const GroupOverlay& overlay) {
+  PriorRecord prior;
+  if (auto it = overlay.records.find(key); it != overlay.records.end()) {
+    prior.present = true;
+    prior.version = it->second.first;
+    prior.erased = it->second.second->erase;
+    prior.value = it->second.second->value;
+    return prior;
   }
   absl::StatusOr<std::optional<std::string>> v = Get(rocksdb::ReadOptions(), codec::RecordKey(key));
   if (!v.ok()) return v.status();
-  if (!v->has_value()) return Seq{0};
+  if (!v->has_value()) return prior;
   absl::StatusOr<codec::RecordValue> r = codec::DecodeRecord(**v);
   if (!r.ok()) return r.status();
-  return r->erased ? Seq{0} : r->version;
+  prior.present = true;
+  prior.version = r->version;
+  prior.erased = r->erased;
+  prior.value = std::move(r->value);
+  return prior;
 }
 
 absl::Status RocksLedger::Impl::CheckVersions(const Transaction& tx, const GroupOverlay& overlay,
+                                              std::vector<PriorRecord>* priors,
                                               absl::Status* fatal) {
-  auto check = [&](const std::string& key, Seq expected) -> absl::Status {
-    absl::StatusOr<Seq> current = CurrentVersion(key, overlay);
-    if (!current.ok()) {
-      *fatal = current.status();
-      return current.status();
+  auto check = [&](const std::string& key, Seq expected) -> absl::StatusOr<PriorRecord> {
+    absl::StatusOr<PriorRecord> prior = Prior(key, overlay);
+    if (!prior.ok()) {
+      *fatal = prior.status();
+      return prior.status();
     }
-    if (*current != expected) {
-      return Rejection(
-          absl::StatusCode::kAborted, reason::kVersionConflict,
-          absl::StrCat("record ", key, " is at version ", *current, ", not ", expected));
+    if (prior->live_version() != expected) {
+      return Rejection(absl::StatusCode::kAborted, reason::kVersionConflict,
+                       absl::StrCat("record ", key, " is at version ", prior->live_version(),
+                                    ", not ", expected));
     }
-    return absl::OkStatus();
+    return prior;
   };
+  priors->reserve(tx.writes.size());
   for (const RecordWrite& w : tx.writes) {
-    if (absl::Status s = check(w.key, w.expected_version); !s.ok()) return s;
+    absl::StatusOr<PriorRecord> prior = check(w.key, w.expected_version);
+    if (!prior.ok()) return prior.status();
+    priors->push_back(*std::move(prior));
   }
   for (const RecordCheck& c : tx.checks) {
-    if (absl::Status s = check(c.key, c.expected_version); !s.ok()) return s;
+    if (absl::StatusOr<PriorRecord> prior = check(c.key, c.expected_version); !prior.ok()) {
+      return prior.status();
+    }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Receipt> RocksLedger::Impl::Apply(const Pending& p, rocksdb::WriteBatch* batch,
-                                                 GroupOverlay* overlay, absl::Status* fatal) {
+absl::StatusOr<Receipt> RocksLedger::Impl::Apply(const Pending& p, PreparedGroup* group) {
   const Transaction& tx = *p.tx;
+  rocksdb::WriteBatch* batch = &group->batch;
+  GroupOverlay* overlay = &group->overlay;
+  absl::Status* fatal = &group->fatal;
   absl::StatusOr<std::optional<Receipt>> replay = CheckRequestId(p, overlay);
   if (!replay.ok()) {
     if (replay.status().code() != absl::StatusCode::kAlreadyExists) *fatal = replay.status();
@@ -1124,7 +1218,8 @@ absl::StatusOr<Receipt> RocksLedger::Impl::Apply(const Pending& p, rocksdb::Writ
   changes.reserve(tx.open_accounts.size() + tx.postings.size());
   if (absl::Status s = CollectChanges(tx, &changes); !s.ok()) return s;
   if (absl::Status s = CheckBalances(&changes); !s.ok()) return s;
-  if (absl::Status s = CheckVersions(tx, *overlay, fatal); !s.ok()) return s;
+  std::vector<PriorRecord> priors;
+  if (absl::Status s = CheckVersions(tx, *overlay, &priors, fatal); !s.ok()) return s;
 
   // Accepted: from here on nothing can fail.
   const Seq seq = next_seq_;
@@ -1134,9 +1229,14 @@ absl::StatusOr<Receipt> RocksLedger::Impl::Apply(const Pending& p, rocksdb::Writ
              codec::EncodeJournalValue(seq, last_hash_, ms, p.tx_bytes, hash));
   for (Change& c : changes) {
     AccountState* state = c.existing;
+    absl::string_view id = c.id;
     if (state == nullptr) {
-      state = &accounts_[std::string(c.id)];
-      *state = AccountState{c.opened->unit, c.opened->non_negative, 0, 0, seq};
+      auto [it, inserted] = accounts_.try_emplace(std::string(c.id));
+      it->second = AccountState{c.opened->unit, c.opened->non_negative, 0, 0, seq};
+      state = &it->second;
+      id = it->first;  // c.id points into the transaction; the map's key lives on
+    } else {
+      id = *c.stored_id;
     }
     if (c.posted) {
       state->balance = c.balance_after;
@@ -1146,14 +1246,19 @@ absl::StatusOr<Receipt> RocksLedger::Impl::Apply(const Pending& p, rocksdb::Writ
                  codec::EncodeHistory({amount, c.balance_after, tx.business_date}));
       batch->Put(codec::DatedKey(c.id, tx.business_date, seq), codec::EncodeI64(amount));
     }
-    batch->Put(codec::AccountKey(c.id),
-               codec::EncodeAccount({state->unit, state->non_negative, state->balance,
-                                     state->last_seq, state->opened_seq}));
+    group->dirty_accounts[id] = state;
   }
-  for (const RecordWrite& w : tx.writes) {
+  for (size_t i = 0; i < tx.writes.size(); ++i) {
+    const RecordWrite& w = tx.writes[i];
+    const PriorRecord& prior = priors[i];
+    // V keeps every superseded version (R holds the current one): a key's first write adds
+    // no V entry, a rewrite or erase moves the version it replaces into V.
+    if (prior.present) {
+      batch->Put(codec::VersionKey(w.key, prior.version),
+                 codec::EncodeVersion({prior.erased, prior.value}));
+    }
     batch->Put(codec::RecordKey(w.key), codec::EncodeRecord({seq, w.erase, w.value}));
-    batch->Put(codec::VersionKey(w.key, seq), codec::EncodeVersion({w.erase, w.value}));
-    overlay->record_versions[w.key] = w.erase ? 0 : seq;
+    overlay->records[w.key] = {seq, &w};
   }
   batch->Put(codec::RequestKey(tx.request_id), codec::EncodeRequest({p.digest, seq}));
   Receipt receipt{seq, hash, ms, false};
@@ -1457,6 +1562,17 @@ absl::StatusOr<std::vector<Seq>> RocksLedger::Impl::RecordHistory(absl::string_v
     out.push_back(codec::TrailingSeq(k));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read record history");
+  // V holds the superseded versions, R the current one (stores written before format 2 also
+  // kept the current one in V).
+  auto current = Get(rocksdb::ReadOptions(), codec::RecordKey(key));
+  if (!current.ok()) return current.status();
+  if (current->has_value()) {
+    absl::StatusOr<codec::RecordValue> r = codec::DecodeRecord(**current);
+    if (!r.ok()) return r.status();
+    if (r->version <= *at && (out.empty() || out.back() != r->version)) {
+      out.push_back(r->version);
+    }
+  }
   return out;
 }
 

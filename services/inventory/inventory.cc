@@ -9,7 +9,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -362,8 +364,10 @@ std::string Fingerprint(absl::string_view text) {
   return absl::StrFormat("%016x%016x", a, b);
 }
 
+// Conflicts a fresh read and a new plan can resolve: a version conflict (ABORTED), or a guarded
+// balance or an account that a concurrent commit changed since the plan's reads.
 bool Retryable(const absl::Status& s) {
-  if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kAlreadyExists) {
+  if (s.code() == absl::StatusCode::kAborted) {
     return true;
   }
   std::optional<std::string> r = ReasonOf(s);
@@ -371,36 +375,64 @@ bool Retryable(const absl::Status& s) {
          (*r == reason::kInsufficientBalance || *r == reason::kAccountExists);
 }
 
-absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx,
-                                      absl::string_view kind, const json& request,
-                                      const Planner& planner) {
+// The fingerprint of a request: the same kind, business date and content give the same one.
+std::string RequestFingerprint(absl::string_view kind, absl::CivilDay date, const json& request) {
+  json fingerprinted = {{"kind", kind}, {"date", FormatDate(date)}, {"request", request}};
+  return Fingerprint(fingerprinted.dump());
+}
+
+// What the receipt record of `ctx.request_id` says: the stored response when this request
+// (same fingerprint) committed before, REQUEST_ID_REUSED when another request did, nothing
+// when no request committed under this id.
+absl::StatusOr<std::optional<Mutation<json>>> StoredOutcome(ledger::Ledger& ledger,
+                                                            const Context& ctx,
+                                                            const std::string& receipt_key,
+                                                            absl::string_view fp) {
+  absl::StatusOr<ledger::Record> seen = ReadRecord(ledger, receipt_key);
+  if (!seen.ok()) {
+    return seen.status();
+  }
+  if (seen->version == 0) {
+    return std::optional<Mutation<json>>();
+  }
+  json stored = json::parse(seen->value, nullptr, /*allow_exceptions=*/false);
+  if (stored.is_discarded() || !stored.contains("fp") || !stored.contains("response")) {
+    return absl::DataLossError(absl::StrCat("malformed receipt record ", receipt_key));
+  }
+  if (stored["fp"] != std::string(fp)) {
+    return Rejection(
+        absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
+        absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
+  }
+  return std::optional<Mutation<json>>(Mutation<json>{stored["response"], seen->version, true});
+}
+
+// Plans, commits and retries one mutation. The plan's transaction carries the receipt record
+// (fingerprint and response) under the ledger request id "inventory/<request id>", so:
+// - a retry that plans the same transaction is answered by the ledger (replayed, no read);
+// - a retry that plans another one (the state moved since), or whose plan now fails (its
+//   lot is released already: by the first attempt), is answered by the receipt record;
+// - other content under a used request id is ALREADY_EXISTS (REQUEST_ID_REUSED).
+// The first attempt uses `fast_planner` when given: one that skips reads whose outcome the
+// ledger enforces anyway (a lot key written at version 0, a guarded capacity account), so a
+// rejection by the ledger sends the next attempt through `planner`, which reads and names the
+// business reason.
+absl::StatusOr<Mutation<json>> MutateWithFingerprint(ledger::Ledger& ledger, const Context& ctx,
+                                                     absl::string_view kind, absl::string_view fp,
+                                                     const Planner& planner,
+                                                     const Planner& fast_planner = nullptr) {
   if (absl::Status s = CheckContext(ctx); !s.ok()) {
     return s;
   }
-  json fingerprinted = {
-      {"kind", kind}, {"date", FormatDate(ctx.business_date)}, {"request", request}};
-  std::string fp = Fingerprint(fingerprinted.dump());
   std::string receipt_key = absl::StrCat(kRequestPrefix, ctx.request_id);
   absl::Status last = absl::AbortedError("no attempt made");
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
-    absl::StatusOr<ledger::Record> seen = ReadRecord(ledger, receipt_key);
-    if (!seen.ok()) {
-      return seen.status();
-    }
-    if (seen->version != 0) {
-      json stored = json::parse(seen->value, nullptr, /*allow_exceptions=*/false);
-      if (stored.is_discarded() || !stored.contains("fp") || !stored.contains("response")) {
-        return absl::DataLossError(absl::StrCat("malformed receipt record ", receipt_key));
-      }
-      if (stored["fp"] != fp) {
-        return Rejection(
-            absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
-            absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
-      }
-      return Mutation<json>{stored["response"], seen->version, true};
-    }
-    absl::StatusOr<Plan> plan = planner();
+    absl::StatusOr<Plan> plan = attempt == 0 && fast_planner ? fast_planner() : planner();
     if (!plan.ok()) {
+      absl::StatusOr<std::optional<Mutation<json>>> stored =
+          StoredOutcome(ledger, ctx, receipt_key, fp);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value()) return **std::move(stored);
       return plan.status();
     }
     ledger::Transaction& tx = plan->tx;
@@ -415,7 +447,15 @@ absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx
     }
     absl::StatusOr<ledger::Receipt> committed = ledger.Commit(tx);
     if (committed.ok()) {
+      // Replayed: the very same transaction, receipt record and response included.
       return Mutation<json>{std::move(plan->response), committed->seq, committed->replayed};
+    }
+    if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
+      absl::StatusOr<std::optional<Mutation<json>>> stored =
+          StoredOutcome(ledger, ctx, receipt_key, fp);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value()) return **std::move(stored);
+      return committed.status();
     }
     if (!Retryable(committed.status())) {
       return committed.status();
@@ -423,6 +463,13 @@ absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx
     last = committed.status();
   }
   return last;
+}
+
+absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx,
+                                      absl::string_view kind, const json& request,
+                                      const Planner& planner) {
+  return MutateWithFingerprint(ledger, ctx, kind,
+                               RequestFingerprint(kind, ctx.business_date, request), planner);
 }
 
 template <typename T>
@@ -476,69 +523,128 @@ absl::Status CheckLotInput(const Lot& l, const std::string& p, absl::CivilDay da
   return absl::OkStatus();
 }
 
+}  // namespace
+
+// Metals and depots as last read, for acquisitions. Both only change in ways an acquisition
+// does not depend on (a metal's grades are only ever added, a depot is never removed, and
+// its capacity is enforced by a guarded ledger account, not by the record), so a cached
+// entry never admits a lot wrongly; a miss (an unknown metal, depot or grade) re-reads the
+// ledger before refusing. Thread-safe.
+class CatalogCache {
+ public:
+  explicit CatalogCache(ledger::Ledger& ledger) : ledger_(ledger) {}
+
+  // The standard of `grade` of `metal`: NOT_FOUND UNKNOWN_METAL, or INVALID_ARGUMENT naming
+  // `grade_field` when the metal has no such grade.
+  absl::StatusOr<std::string> GradeStandard(const std::string& metal, const std::string& grade,
+                                            absl::string_view grade_field) {
+    for (bool fresh : {false, true}) {
+      absl::StatusOr<std::shared_ptr<const Metal>> m = GetMetal(metal, fresh);
+      if (!m.ok()) return m.status();
+      for (const Grade& g : (*m)->grades) {
+        if (g.code == grade) return g.standard;
+      }
+    }
+    return InvalidField(grade_field, absl::StrCat("not a grade of ", metal));
+  }
+
+  // OK when the metal exists; NOT_FOUND UNKNOWN_METAL otherwise.
+  absl::Status CheckMetal(const std::string& code) { return GetMetal(code, false).status(); }
+
+  // OK when the depot exists; NOT_FOUND UNKNOWN_DEPOT otherwise.
+  absl::Status CheckDepot(const std::string& id) {
+    {
+      absl::MutexLock l(&mu_);
+      if (depots_.contains(id)) return absl::OkStatus();
+    }
+    absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger_, id);
+    if (!d.ok()) return d.status();
+    absl::MutexLock l(&mu_);
+    depots_.insert(id);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::StatusOr<std::shared_ptr<const Metal>> GetMetal(const std::string& code, bool fresh) {
+    if (!fresh) {
+      absl::MutexLock l(&mu_);
+      if (auto it = metals_.find(code); it != metals_.end()) return it->second;
+    }
+    absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
+    if (!m.ok()) return m.status();
+    auto metal = std::make_shared<const Metal>(std::move(m->first));
+    absl::MutexLock l(&mu_);
+    metals_[code] = metal;
+    return metal;
+  }
+
+  ledger::Ledger& ledger_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Metal>> metals_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> depots_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
 // Adds the acquisition of `lots` (already validated, ids set) to `b` and `tx`; checks the
-// catalog, depots, duplicates and free capacity against current state.
-absl::Status PlanAcquisition(ledger::Ledger& ledger, std::vector<Lot> lots,
+// catalog and depots. Unless `optimistic`, also checks against current state that no lot
+// exists yet and that the depots have room (plus what a rotation frees in the same
+// transaction). The optimistic plan leaves both to the ledger (each lot key is written at
+// version 0, each capacity account is guarded), which refuses the commit if either fails.
+absl::Status PlanAcquisition(ledger::Ledger& ledger, CatalogCache& catalog, std::vector<Lot> lots,
                              const std::string& field, const std::string& order_id,
                              const std::map<std::pair<std::string, std::string>, int64_t>& freed,
-                             TxBuilder& b, ledger::Transaction& tx) {
-  std::map<std::string, Metal> metals;
-  std::map<std::string, Depot> depots;
+                             bool optimistic, TxBuilder& b, ledger::Transaction& tx) {
   std::vector<std::string> lot_keys;
+  lot_keys.reserve(lots.size());
   for (size_t i = 0; i < lots.size(); ++i) {
     Lot& l = lots[i];
-    if (!metals.contains(l.metal)) {
-      absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger, l.metal);
-      if (!m.ok()) return m.status();
-      metals[l.metal] = m->first;
-    }
-    if (!depots.contains(l.depot)) {
-      absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger, l.depot);
-      if (!d.ok()) return d.status();
-      depots[l.depot] = d->first;
-    }
-    const Metal& metal = metals[l.metal];
-    auto grade = std::find_if(metal.grades.begin(), metal.grades.end(),
-                              [&](const Grade& g) { return g.code == l.grade; });
-    if (grade == metal.grades.end()) {
-      return InvalidField(absl::StrCat(field, "[", i, "].grade"),
-                          absl::StrCat("not a grade of ", l.metal));
-    }
-    l.standard = grade->standard;
+    if (absl::Status s = catalog.CheckMetal(l.metal); !s.ok()) return s;
+    if (absl::Status s = catalog.CheckDepot(l.depot); !s.ok()) return s;
+    absl::StatusOr<std::string> standard =
+        catalog.GradeStandard(l.metal, l.grade, absl::StrCat(field, "[", i, "].grade"));
+    if (!standard.ok()) return standard.status();
+    l.standard = *std::move(standard);
     lot_keys.push_back(absl::StrCat(kLotPrefix, l.id));
   }
-  absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger, lot_keys);
-  if (!existing.ok()) return existing.status();
-  for (size_t i = 0; i < lots.size(); ++i) {
-    if ((*existing)[i].version != 0) {
-      return Precondition(why::kLotExists,
-                          absl::StrCat(field, "[", i, "]: lot ", lots[i].id, " already exists"));
+  if (!optimistic) {
+    absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger, lot_keys);
+    if (!existing.ok()) return existing.status();
+    for (size_t i = 0; i < lots.size(); ++i) {
+      if ((*existing)[i].version != 0) {
+        return Precondition(why::kLotExists,
+                            absl::StrCat(field, "[", i, "]: lot ", lots[i].id, " already exists"));
+      }
     }
   }
-  // Capacity: what the batch needs per (metal, depot) against free space now (plus what a
-  // rotation frees in the same transaction). The guarded account enforces it at commit.
+  // Capacity: what the batch needs per (metal, depot). The guarded account enforces it at
+  // commit; the pessimistic plan compares it with free space now to name the depot.
   std::map<std::pair<std::string, std::string>, int64_t> need;
   for (const Lot& l : lots) {
     std::optional<int64_t> sum = CheckedAdd(need[{l.metal, l.depot}], l.net_mass_g);
     if (!sum.has_value()) return InvalidField(field, "total mass overflows");
     need[{l.metal, l.depot}] = *sum;
   }
-  std::vector<std::string> cap_accounts;
-  for (const auto& [key, mass] : need)
-    cap_accounts.push_back(CapacityAccount(key.first, key.second));
-  absl::StatusOr<std::map<std::string, int64_t>> free = ReadBalances(ledger, cap_accounts);
-  if (!free.ok()) return free.status();
-  for (const auto& [key, mass] : need) {
-    int64_t available = (*free)[CapacityAccount(key.first, key.second)];
-    auto it = freed.find(key);
-    if (it != freed.end()) available += it->second;
-    if (mass > available) {
-      return Precondition(why::kDepotCapacity,
-                          absl::StrCat("depot ", key.second, " has room for ", available, " g of ",
-                                       key.first, "; the request needs ", mass, " g"));
+  if (!optimistic) {
+    std::vector<std::string> cap_accounts;
+    for (const auto& [key, mass] : need) {
+      cap_accounts.push_back(CapacityAccount(key.first, key.second));
+    }
+    absl::StatusOr<std::map<std::string, int64_t>> free = ReadBalances(ledger, cap_accounts);
+    if (!free.ok()) return free.status();
+    for (const auto& [key, mass] : need) {
+      int64_t available = (*free)[CapacityAccount(key.first, key.second)];
+      auto it = freed.find(key);
+      if (it != freed.end()) available += it->second;
+      if (mass > available) {
+        return Precondition(why::kDepotCapacity,
+                            absl::StrCat("depot ", key.second, " has room for ", available,
+                                         " g of ", key.first, "; the request needs ", mass, " g"));
+      }
     }
   }
-  for (Lot& l : lots) {
+  for (size_t i = 0; i < lots.size(); ++i) {
+    Lot& l = lots[i];
     l.status = LotStatus::kInStock;
     l.transit_to.clear();
     l.encumbrances.clear();
@@ -548,8 +654,7 @@ absl::Status PlanAcquisition(ledger::Ledger& ledger, std::vector<Lot> lots,
     MoveMass(b, l.metal, ExternalAcquired(l.metal), false, StockAccount(l), true, l.net_mass_g);
     TakeCapacity(b, l.metal, l.depot, l.net_mass_g);
     MoveMoney(b, l.currency, CostAcquired(l), false, CostAccount(l), true, l.cost_minor);
-    tx.writes.push_back(
-        ledger::RecordWrite{absl::StrCat(kLotPrefix, l.id), 0, EncodeLot(l), false});
+    tx.writes.push_back(ledger::RecordWrite{std::move(lot_keys[i]), 0, EncodeLot(l), false});
   }
   return absl::OkStatus();
 }
@@ -587,6 +692,21 @@ json AcquireRequestJson(const AcquireRequest& r) {
   json lots = json::array();
   for (const Lot& l : r.lots) lots.push_back(LotJson(l));
   return {{"lots", lots}, {"order_id", r.order_id}, {"memo", r.memo}};
+}
+
+// RequestFingerprint(kind, date, AcquireRequestJson(r)) without building the document: the
+// same bytes, as nlohmann's dump writes them (object keys sorted; a lot as EncodeLot writes
+// it). An acquisition of 1,000 lots would otherwise parse every lot back into a document.
+std::string AcquireFingerprint(absl::string_view kind, absl::CivilDay date,
+                               const AcquireRequest& r) {
+  std::string text = absl::StrCat(R"({"date":)", json(FormatDate(date)).dump(), R"(,"kind":)",
+                                  json(kind).dump(), R"(,"request":{"lots":[)");
+  for (size_t i = 0; i < r.lots.size(); ++i) {
+    absl::StrAppend(&text, i == 0 ? "" : ",", EncodeLot(r.lots[i]));
+  }
+  absl::StrAppend(&text, R"(],"memo":)", json(r.memo).dump(), R"(,"order_id":)",
+                  json(r.order_id).dump(), "}}");
+  return Fingerprint(text);
 }
 
 absl::Status CheckMovable(const Lot& l, const std::string& field) {
@@ -796,6 +916,11 @@ std::vector<Metal> SeedMetals() {
   };
 }
 
+Inventory::Inventory(ledger::Ledger& ledger, InventoryOptions options)
+    : ledger_(ledger), options_(options), catalog_(std::make_unique<CatalogCache>(ledger)) {}
+
+Inventory::~Inventory() = default;
+
 absl::StatusOr<std::unique_ptr<Inventory>> Inventory::Create(ledger::Ledger& ledger,
                                                              InventoryOptions options) {
   if (options.stock_count_tolerance_bp < 0) {
@@ -818,7 +943,7 @@ absl::StatusOr<std::unique_ptr<Inventory>> Inventory::Create(ledger::Ledger& led
     // Another process may have seeded concurrently: a conflict means the catalog exists.
     if (!r.ok() && r.status().code() != absl::StatusCode::kAborted) return r.status();
   }
-  return std::unique_ptr<Inventory>(new Inventory(ledger, options));
+  return absl::WrapUnique(new Inventory(ledger, options));
 }
 
 // ---- Catalog ----
@@ -1108,11 +1233,11 @@ absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
   absl::StatusOr<std::vector<Lot>> lots = PrepareLots(ctx, request, "lots");
   if (!lots.ok()) return lots.status();
   if (absl::Status s = CheckText(request.memo, "memo", false); !s.ok()) return s;
-  json req = AcquireRequestJson(request);
-  auto planner = [&]() -> absl::StatusOr<Plan> {
+  auto plan_with = [&](bool optimistic) -> absl::StatusOr<Plan> {
     Plan plan;
     TxBuilder b;
-    if (absl::Status s = PlanAcquisition(ledger_, *lots, "lots", request.order_id, {}, b, plan.tx);
+    if (absl::Status s = PlanAcquisition(ledger_, *catalog_, *lots, "lots", request.order_id, {},
+                                         optimistic, b, plan.tx);
         !s.ok()) {
       return s;
     }
@@ -1129,8 +1254,11 @@ absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
     plan.response = {{"lot_ids", ids}};
     return plan;
   };
+  constexpr absl::string_view kKind = "inventory.acquire";
   return Convert<std::vector<std::string>>(
-      Mutate(ledger_, ctx, "inventory.acquire", req, planner),
+      MutateWithFingerprint(
+          ledger_, ctx, kKind, AcquireFingerprint(kKind, ctx.business_date, request),
+          [&] { return plan_with(false); }, [&] { return plan_with(true); }),
       [](const json& j) -> absl::StatusOr<std::vector<std::string>> {
         return j.at("lot_ids").get<std::vector<std::string>>();
       });
@@ -1252,8 +1380,9 @@ absl::StatusOr<Mutation<RotateResult>> Inventory::Rotate(const Context& ctx,
     absl::StatusOr<ReleaseResult> released =
         PlanRelease(ledger_, request.release, "release_lines", b, plan.tx, freed);
     if (!released.ok()) return released.status();
-    if (absl::Status s = PlanAcquisition(ledger_, *lots, "acquire_lots", request.acquire.order_id,
-                                         freed, b, plan.tx);
+    if (absl::Status s = PlanAcquisition(ledger_, *catalog_, *lots, "acquire_lots",
+                                         request.acquire.order_id, freed, /*optimistic=*/false, b,
+                                         plan.tx);
         !s.ok()) {
       return s;
     }

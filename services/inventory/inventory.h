@@ -215,12 +215,15 @@ struct DaysOfCover {
   double days = 0;         // for people
 };
 
+class CatalogCache;  // inventory.cc
+
 class Inventory {
  public:
   // Seeds the catalog on first use (one idempotent transaction), then returns the service.
   static absl::StatusOr<std::unique_ptr<Inventory>> Create(ledger::Ledger& ledger,
                                                            InventoryOptions options = {});
 
+  ~Inventory();
   Inventory(const Inventory&) = delete;
   Inventory& operator=(const Inventory&) = delete;
 
@@ -281,11 +284,11 @@ class Inventory {
                                             absl::string_view currency);
 
  private:
-  Inventory(ledger::Ledger& ledger, InventoryOptions options)
-      : ledger_(ledger), options_(options) {}
+  Inventory(ledger::Ledger& ledger, InventoryOptions options);
 
   ledger::Ledger& ledger_;
   const InventoryOptions options_;
+  const std::unique_ptr<CatalogCache> catalog_;  // metals and depots, for acquisitions
 };
 
 // The catalog written on first start.

@@ -21,6 +21,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "storage/rocks_ledger.h"
 
 namespace reserve::ledger {
@@ -198,6 +199,8 @@ void RunRestart(const std::string& root, int64_t entries) {
 }  // namespace reserve::ledger
 
 int main(int argc, char** argv) {
+  // As in reserved (services/reserved/main.cc): no deadlock bookkeeping on every lock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"RocksLedger benchmark"};
   int seconds = 5;
   std::vector<int> threads = {1, 16, 64};

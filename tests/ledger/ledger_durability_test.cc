@@ -357,6 +357,64 @@ TEST_F(DurabilityTest, UnbalancedStoredAccountsRefuseToOpen) {
   EXPECT_EQ(ledger.status().code(), StatusCode::kDataLoss) << ledger.status();
 }
 
+// A store written by format 1 also kept each record's current version under V. This version
+// reads it unchanged (history without duplicates), marks it format 2, and refuses formats it
+// does not know.
+TEST_F(DurabilityTest, FormatOneStoreIsReadAndUpgraded) {
+  Seq created = 0, updated = 0;
+  {
+    std::unique_ptr<RocksLedger> ledger = MustOpen(dir_);
+    absl::StatusOr<Receipt> c = ledger->Commit(TxBuilder("c").Write("lot/1", 0, "v1"));
+    ASSERT_TRUE(c.ok()) << c.status();
+    absl::StatusOr<Receipt> u = ledger->Commit(TxBuilder("u").Write("lot/1", c->seq, "v2"));
+    ASSERT_TRUE(u.ok()) << u.status();
+    created = c->seq;
+    updated = u->seq;
+  }
+  auto format_of = [&](rocksdb::DB& db) {
+    codec::Reader r(RawGet(db, std::string(codec::kFormatKey)));
+    uint32_t v = 0;
+    EXPECT_TRUE(r.GetU32(&v));
+    return v;
+  };
+  {
+    // What format 1 wrote: the format number, and V for the current version too.
+    std::unique_ptr<rocksdb::DB> db = RawDb(dir_);
+    EXPECT_EQ(format_of(*db), 2u);
+    std::string one;
+    codec::PutU32(&one, 1);
+    RawPut(*db, std::string(codec::kFormatKey), one);
+    RawPut(*db, codec::VersionKey("lot/1", updated), codec::EncodeVersion({false, "v2"}));
+  }
+  {
+    std::unique_ptr<RocksLedger> ledger = MustOpen(dir_);
+    ASSERT_NE(ledger, nullptr);
+    absl::StatusOr<std::vector<Seq>> h = ledger->RecordHistory("lot/1", {});
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(*h, (std::vector<Seq>{created, updated}));
+    absl::StatusOr<RecordSet> at = ledger->GetRecords({"lot/1"}, ReadOptions{created});
+    ASSERT_TRUE(at.ok()) << at.status();
+    EXPECT_EQ(at->records[0].value, "v1");
+    absl::StatusOr<Receipt> again = ledger->Commit(TxBuilder("a").Write("lot/1", updated, "v3"));
+    ASSERT_TRUE(again.ok()) << again.status();
+    h = ledger->RecordHistory("lot/1", {});
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(*h, (std::vector<Seq>{created, updated, again->seq}));
+    absl::StatusOr<VerifyReport> report = ledger->Verify();
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok) << report->problem;
+  }
+  {
+    std::unique_ptr<rocksdb::DB> db = RawDb(dir_);
+    EXPECT_EQ(format_of(*db), 2u);
+    std::string three;
+    codec::PutU32(&three, 3);
+    RawPut(*db, std::string(codec::kFormatKey), three);
+  }
+  absl::StatusOr<std::unique_ptr<RocksLedger>> ledger = Open(dir_);
+  EXPECT_EQ(ledger.status().code(), StatusCode::kFailedPrecondition) << ledger.status();
+}
+
 TEST_F(DurabilityTest, VerifyFindsAccountStateThatDisagrees) {
   {
     std::unique_ptr<RocksLedger> ledger = MustOpen(dir_);
