@@ -33,6 +33,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/memory/memory.h"
@@ -371,6 +372,8 @@ class RocksLedger::Impl {
     // Accounts posted to or opened by the group's transactions; their A keys are written once
     // per group, with the state after its last transaction (WriteGroup).
     absl::flat_hash_map<absl::string_view, const AccountState*> dirty_accounts;
+    // The same accounts' state after the group, for the published view (Publish).
+    std::vector<std::pair<std::string, AccountState>> account_states;
     size_t accepted = 0;
     size_t bytes = 0;    // encoded transactions
     Head head;           // the head after this group (when accepted > 0)
@@ -422,6 +425,19 @@ class RocksLedger::Impl {
   // group is failed (its outcome is unknown to its callers: LEDGER_HALTED).
   void Halt(absl::string_view reason) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // ---- reads of the published account view (no store access) ----
+  // The balances of `ids`, when the read is at the view's seq (at_seq 0 or equal to it).
+  std::optional<BalanceSet> ViewBalances(absl::Span<const std::string> ids,
+                                         const ReadOptions& options);
+  // One page of ScanBalances, when the read (or the page token's pinned seq) is at the
+  // view's seq. `cursor` is the decoded page token.
+  std::optional<BalancePage> ViewScan(absl::string_view prefix, const Page& page,
+                                      const ReadOptions& options,
+                                      const std::optional<Cursor>& cursor);
+  static Balance ViewBalance(const std::string& id, const AccountState& a) {
+    return Balance{id, a.unit, a.non_negative, a.balance, a.last_seq, true};
+  }
+
   // ---- reads (callers hold db_mu_ shared) ----
   absl::StatusOr<Seq> ResolveSeq(const ReadOptions& options);
   absl::StatusOr<std::optional<std::string>> Get(const rocksdb::ReadOptions& ro,
@@ -462,6 +478,12 @@ class RocksLedger::Impl {
   std::string halt_reason_ ABSL_GUARDED_BY(mu_);
   Head head_ ABSL_GUARDED_BY(mu_);
   std::atomic<Seq> committed_seq_{0};
+
+  // Every account as of the published head (view_seq_), in id order: current balances are
+  // read from memory. Updated with each acknowledged group's accounts (TakeDurable).
+  mutable absl::Mutex view_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::btree_map<std::string, AccountState> view_ ABSL_GUARDED_BY(view_mu_);
+  Seq view_seq_ ABSL_GUARDED_BY(view_mu_) = 0;
 
   // Writer-thread state (Start sets it up before the writer starts).
   absl::node_hash_map<std::string, AccountState> accounts_;
@@ -689,6 +711,11 @@ absl::Status RocksLedger::Impl::Start() {
     if (absl::Status s = CheckJournalKeys(head.seq); !s.ok()) return s;
   }
   if (absl::Status s = LoadAccounts(); !s.ok()) return s;
+  {
+    absl::WriterMutexLock l(&view_mu_);
+    view_.insert(accounts_.begin(), accounts_.end());
+    view_seq_ = head.seq;
+  }
   next_seq_ = head.seq + 1;
   last_hash_ = head.hash;
   {
@@ -791,10 +818,12 @@ void RocksLedger::Impl::WriteGroup(std::shared_ptr<PreparedGroup> group) {
   const bool wrote = group->accepted > 0;
   if (wrote) {
     group->head = Head{next_seq_ - 1, last_hash_};
+    group->account_states.reserve(group->dirty_accounts.size());
     for (const auto& [id, state] : group->dirty_accounts) {
       group->batch.Put(codec::AccountKey(id),
                        codec::EncodeAccount({state->unit, state->non_negative, state->balance,
                                              state->last_seq, state->opened_seq}));
+      group->account_states.emplace_back(std::string(id), *state);
     }
     group->batch.Put(ToSlice(codec::kHeadKey), codec::EncodeHead(group->head));
     // Not synced here: the syncers make it durable, several syncs overlapping. With
@@ -843,6 +872,12 @@ RocksLedger::Impl::Groups RocksLedger::Impl::TakeDurable() {
     // Published under mu_, in group order: the head never moves backwards.
     head_ = head;
     committed_seq_.store(head.seq, std::memory_order_release);
+    // After committed_seq_, so the view's seq is never above the head readers resolve.
+    absl::WriterMutexLock l(&view_mu_);
+    for (const std::shared_ptr<PreparedGroup>& group : ready) {
+      for (auto& [id, state] : group->account_states) view_[id] = std::move(state);
+    }
+    view_seq_ = head.seq;
     head_cv_.SignalAll();
   }
   return ready;
@@ -1578,12 +1613,75 @@ absl::StatusOr<std::vector<Seq>> RocksLedger::Impl::RecordHistory(absl::string_v
 
 absl::StatusOr<BalanceSet> RocksLedger::Impl::GetBalances(absl::Span<const std::string> accounts,
                                                           const ReadOptions& options) {
+  if (absl::Status s = ValidateReadIds(AccountFamily::kIdsField, accounts); !s.ok()) return s;
+  {
+    absl::ReaderMutexLock l(&db_mu_);
+    if (db_ == nullptr) return absl::UnavailableError("ledger closed");
+    if (std::optional<BalanceSet> set = ViewBalances(accounts, options); set.has_value()) {
+      return *std::move(set);
+    }
+  }
   return GetCurrent<AccountFamily>(accounts, options);
+}
+
+std::optional<BalanceSet> RocksLedger::Impl::ViewBalances(absl::Span<const std::string> ids,
+                                                          const ReadOptions& options) {
+  absl::ReaderMutexLock l(&view_mu_);
+  if (options.at_seq != 0 && options.at_seq != view_seq_) return std::nullopt;
+  BalanceSet out;
+  out.as_of_seq = view_seq_;
+  out.balances.reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto it = view_.find(id);
+    if (it == view_.end()) {
+      Balance unknown;
+      unknown.account = id;
+      out.balances.push_back(std::move(unknown));
+    } else {
+      out.balances.push_back(ViewBalance(id, it->second));
+    }
+  }
+  return out;
+}
+
+std::optional<BalancePage> RocksLedger::Impl::ViewScan(absl::string_view prefix, const Page& page,
+                                                       const ReadOptions& options,
+                                                       const std::optional<Cursor>& cursor) {
+  absl::ReaderMutexLock l(&view_mu_);
+  const Seq at = cursor.has_value() ? cursor->as_of_seq : options.at_seq;
+  if (at != 0 && at != view_seq_) return std::nullopt;
+  BalancePage out;
+  out.as_of_seq = view_seq_;
+  auto it = cursor.has_value() ? view_.upper_bound(cursor->after) : view_.lower_bound(prefix);
+  for (; it != view_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    if (out.balances.size() == page.page_size) {
+      out.next_page_token =
+          EncodeToken(AccountFamily::kTokenKind, view_seq_, out.balances.back().account);
+      break;
+    }
+    out.balances.push_back(ViewBalance(it->first, it->second));
+  }
+  return out;
 }
 
 absl::StatusOr<BalancePage> RocksLedger::Impl::ScanBalances(absl::string_view prefix,
                                                             const Page& page,
                                                             const ReadOptions& options) {
+  if (absl::Status s = ValidateReadId("prefix", prefix, true); !s.ok()) return s;
+  {
+    absl::ReaderMutexLock l(&db_mu_);
+    if (db_ == nullptr) return absl::UnavailableError("ledger closed");
+    if (absl::StatusOr<Seq> at = ResolveSeq(options); !at.ok()) return at.status();
+    auto cursor =
+        DecodeToken(AccountFamily::kTokenKind, page, committed_seq_.load(), options.at_seq);
+    if (!cursor.ok()) return cursor.status();
+    if (cursor->has_value() && !absl::StartsWith((*cursor)->after, prefix)) {
+      return InvalidField("page_token", "issued for another prefix");
+    }
+    if (std::optional<BalancePage> p = ViewScan(prefix, page, options, *cursor); p.has_value()) {
+      return *std::move(p);
+    }
+  }
   return ScanCurrent<AccountFamily>(prefix, page, options);
 }
 

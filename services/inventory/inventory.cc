@@ -1538,27 +1538,76 @@ absl::StatusOr<StockCount> Inventory::GetStockCount(absl::string_view id) {
 
 namespace {
 
+// The parts of a holdings account id; views into the id.
 struct AccountParts {
-  std::string currency, metal, depot, reserve_class, owner;
+  absl::string_view currency, metal, depot, reserve_class, owner;
 };
 
 // Parses "stock/M/D/C/O", "transit/M/C/O", "cost/CUR/M/D/C/O", "cost-transit/CUR/M/C/O".
 std::optional<AccountParts> ParseAccount(absl::string_view id) {
-  std::vector<std::string> p = absl::StrSplit(id, '/');
-  AccountParts a;
-  if (p[0] == "stock" && p.size() == 5) {
-    a = {"", p[1], p[2], p[3], p[4]};
-  } else if (p[0] == "transit" && p.size() == 4) {
-    a = {"", p[1], std::string(kInTransitDepot), p[2], p[3]};
-  } else if (p[0] == "cost" && p.size() == 6) {
-    a = {p[1], p[2], p[3], p[4], p[5]};
-  } else if (p[0] == "cost-transit" && p.size() == 5) {
-    a = {p[1], p[2], std::string(kInTransitDepot), p[3], p[4]};
-  } else {
-    return std::nullopt;
+  constexpr size_t kMaxParts = 6;
+  absl::string_view p[kMaxParts + 1];
+  size_t n = 0;
+  for (absl::string_view part : absl::StrSplit(id, '/')) {
+    if (n == kMaxParts + 1) return std::nullopt;
+    p[n++] = part;
   }
-  return a;
+  if (p[0] == "stock" && n == 5) return AccountParts{"", p[1], p[2], p[3], p[4]};
+  if (p[0] == "transit" && n == 4) return AccountParts{"", p[1], kInTransitDepot, p[2], p[3]};
+  if (p[0] == "cost" && n == 6) return AccountParts{p[1], p[2], p[3], p[4], p[5]};
+  if (p[0] == "cost-transit" && n == 5) {
+    return AccountParts{p[1], p[2], kInTransitDepot, p[3], p[4]};
+  }
+  return std::nullopt;
 }
+
+// Which group an account falls in under a query's group-by. A group's key is its fields
+// (metal, depot, province, class, owner; empty when not grouped by) joined by '\0', so keys
+// sort as the fields do and a map lookup costs no allocation per account.
+class Grouping {
+ public:
+  Grouping(const std::vector<GroupKey>& group_by,
+           const absl::flat_hash_map<std::string, std::string>& province_of)
+      : province_of_(province_of) {
+    for (GroupKey k : group_by) by_[static_cast<size_t>(k)] = true;
+  }
+
+  // Writes the key of the group of `a` into `key`.
+  void KeyOf(const AccountParts& a, std::string& key) const {
+    absl::string_view province;
+    if (by(GroupKey::kProvince)) {
+      auto it = province_of_.find(a.depot);
+      if (it != province_of_.end()) province = it->second;
+    }
+    key.clear();
+    absl::StrAppend(&key, a.metal, kSep, by(GroupKey::kDepot) ? a.depot : "", kSep, province,
+                    kSep, by(GroupKey::kClass) ? a.reserve_class : "", kSep,
+                    by(GroupKey::kOwner) ? a.owner : "");
+  }
+
+  static HoldingRow RowOf(absl::string_view key) {
+    std::vector<std::string> f = absl::StrSplit(key, kSep);
+    HoldingRow row;
+    row.metal = f[0];
+    row.depot = f[1];
+    row.province = f[2];
+    row.reserve_class = f[3];
+    row.owner = f[4];
+    return row;
+  }
+
+  static std::string KeyOfRow(const HoldingRow& h) {
+    return absl::StrCat(h.metal, kSep, h.depot, kSep, h.province, kSep, h.reserve_class, kSep,
+                        h.owner);
+  }
+
+ private:
+  static constexpr absl::string_view kSep{"\0", 1};
+  bool by(GroupKey k) const { return by_[static_cast<size_t>(k)]; }
+
+  bool by_[5] = {};
+  const absl::flat_hash_map<std::string, std::string>& province_of_;
+};
 
 absl::Status CheckQuery(const HoldingsQuery& q) {
   if (!q.metal.empty()) {
@@ -1605,33 +1654,42 @@ absl::StatusOr<Holdings> Inventory::GetHoldings(const HoldingsQuery& query) {
       ledger_, {absl::StrCat("stock/", suffix), absl::StrCat("transit/", suffix)}, query.as_of,
       out.as_of_seq);
   if (!balances.ok()) return balances.status();
-  std::set<GroupKey> keys(query.group_by.begin(), query.group_by.end());
-  std::map<std::string, std::string> province_of;
-  if (keys.contains(GroupKey::kProvince)) {
-    absl::StatusOr<std::vector<Depot>> depots = ListDepots();
-    if (!depots.ok()) return depots.status();
-    for (const Depot& d : *depots) province_of[d.id] = d.province;
-  }
-  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
-      groups;
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> province_of =
+      ProvincesIfGrouped(query);
+  if (!province_of.ok()) return province_of.status();
+  Grouping grouping(query.group_by, *province_of);
+  absl::flat_hash_map<std::string, int64_t> groups;
+  std::string key;
   for (const ledger::Balance& b : *balances) {
     std::optional<AccountParts> a = ParseAccount(b.account);
     if (!a.has_value() || b.amount == 0) continue;
-    auto key = std::make_tuple(a->metal, keys.contains(GroupKey::kDepot) ? a->depot : "",
-                               keys.contains(GroupKey::kProvince) ? province_of[a->depot] : "",
-                               keys.contains(GroupKey::kClass) ? a->reserve_class : "",
-                               keys.contains(GroupKey::kOwner) ? a->owner : "");
-    std::optional<int64_t> sum = CheckedAdd(groups[key], b.amount);
+    grouping.KeyOf(*a, key);
+    int64_t& mass = groups[key];
+    std::optional<int64_t> sum = CheckedAdd(mass, b.amount);
     if (!sum.has_value()) return absl::OutOfRangeError("holdings overflow 64 bits");
-    groups[key] = *sum;
+    mass = *sum;
   }
-  for (const auto& [k, mass] : groups) {
-    HoldingRow row;
-    std::tie(row.metal, row.depot, row.province, row.reserve_class, row.owner) = k;
+  std::vector<std::pair<std::string, int64_t>> sorted(groups.begin(), groups.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [k, mass] : sorted) {
+    HoldingRow row = Grouping::RowOf(k);
     row.mass_g = mass;
     out.rows.push_back(std::move(row));
   }
   return out;
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> Inventory::ProvincesIfGrouped(
+    const HoldingsQuery& query) {
+  absl::flat_hash_map<std::string, std::string> province_of;
+  if (std::find(query.group_by.begin(), query.group_by.end(), GroupKey::kProvince) ==
+      query.group_by.end()) {
+    return province_of;
+  }
+  absl::StatusOr<std::vector<Depot>> depots = ListDepots();
+  if (!depots.ok()) return depots.status();
+  for (const Depot& d : *depots) province_of[d.id] = d.province;
+  return province_of;
 }
 
 absl::StatusOr<std::vector<ValuationRow>> Inventory::Valuate(const HoldingsQuery& query) {
@@ -1655,34 +1713,29 @@ absl::StatusOr<std::vector<ValuationRow>> Inventory::Valuate(const HoldingsQuery
     }
     costs = std::move(dated);
   }
-  std::set<GroupKey> keys(query.group_by.begin(), query.group_by.end());
-  std::map<std::string, std::string> province_of;
-  if (keys.contains(GroupKey::kProvince)) {
-    absl::StatusOr<std::vector<Depot>> depots = ListDepots();
-    if (!depots.ok()) return depots.status();
-    for (const Depot& d : *depots) province_of[d.id] = d.province;
-  }
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::map<Key, std::map<std::string, int64_t>> cost_of;  // group -> currency -> cost
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> province_of =
+      ProvincesIfGrouped(query);
+  if (!province_of.ok()) return province_of.status();
+  Grouping grouping(query.group_by, *province_of);
+  // group key -> currency -> book cost
+  absl::flat_hash_map<std::string, std::map<std::string, int64_t>> cost_of;
+  std::string key;
   for (const ledger::Balance& b : costs) {
     std::optional<AccountParts> a = ParseAccount(b.account);
     if (!a.has_value() || b.amount == 0) continue;
     if (!query.metal.empty() && a->metal != query.metal) continue;
-    Key key{a->metal, keys.contains(GroupKey::kDepot) ? a->depot : "",
-            keys.contains(GroupKey::kProvince) ? province_of[a->depot] : "",
-            keys.contains(GroupKey::kClass) ? a->reserve_class : "",
-            keys.contains(GroupKey::kOwner) ? a->owner : ""};
-    std::optional<int64_t> sum = CheckedAdd(cost_of[key][a->currency], b.amount);
+    grouping.KeyOf(*a, key);
+    int64_t& cost = cost_of[key][std::string(a->currency)];
+    std::optional<int64_t> sum = CheckedAdd(cost, b.amount);
     if (!sum.has_value()) return absl::OutOfRangeError("book cost overflows 64 bits");
-    cost_of[key][a->currency] = *sum;
+    cost = *sum;
   }
   absl::CivilDay date = query.as_of.value_or(ledger::kMaxBusinessDate);
   std::vector<ValuationRow> out;
   // One price lookup per (metal, currency), however many groups share it.
   std::map<std::pair<std::string, std::string>, absl::StatusOr<PriceMark>> marks;
   for (const HoldingRow& h : holdings->rows) {
-    Key key{h.metal, h.depot, h.province, h.reserve_class, h.owner};
-    std::map<std::string, int64_t> currencies = cost_of[key];
+    std::map<std::string, int64_t> currencies = cost_of[Grouping::KeyOfRow(h)];
     if (currencies.empty()) currencies["CNY"] = 0;  // metal held at zero book cost
     for (const auto& [currency, cost] : currencies) {
       ValuationRow row;

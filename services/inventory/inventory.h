@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -285,6 +286,9 @@ class Inventory {
 
  private:
   Inventory(ledger::Ledger& ledger, InventoryOptions options);
+  // Depot -> province, when the query groups by province (empty otherwise).
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ProvincesIfGrouped(
+      const HoldingsQuery& query);
 
   ledger::Ledger& ledger_;
   const InventoryOptions options_;

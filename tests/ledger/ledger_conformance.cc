@@ -608,6 +608,50 @@ TEST_P(LedgerConformanceTest, ScanBalancesPages) {
   EXPECT_TRUE(empty->next_page_token.empty());
 }
 
+// Pages after the first are read at the first page's seq, even when later commits moved the
+// balances and opened accounts in between (the head is served from memory, older seqs from
+// the store: both paths give the same answer).
+TEST_P(LedgerConformanceTest, ScanBalancesPagesStayAtTheirSeq) {
+  Transaction tx = TxBuilder("open");
+  for (int i = 0; i < 6; ++i) {
+    tx.open_accounts.push_back({absl::StrCat("al/", 10 + i), "g:AL", false});
+  }
+  ASSERT_TRUE(ledger().Commit(tx).ok());
+  ASSERT_TRUE(ledger().Commit(TxBuilder("p1").Post("al/10", 7).Post("al/15", -7)).ok());
+  absl::StatusOr<BalancePage> first = ledger().ScanBalances("al/", Page{3, ""}, {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->balances.size(), 3u);
+  EXPECT_EQ(first->balances[0].amount, 7);
+  // Later: more postings, and a new account that sorts inside the remaining range.
+  Transaction later = TxBuilder("p2").Post("al/10", 1).Post("al/15", 2).Post("al/14", -3);
+  later.open_accounts.push_back({"al/13x", "g:AL", false});
+  ASSERT_TRUE(ledger().Commit(later).ok());
+  absl::StatusOr<BalancePage> second =
+      ledger().ScanBalances("al/", Page{3, first->next_page_token}, {});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->as_of_seq, first->as_of_seq);
+  ASSERT_EQ(second->balances.size(), 3u);
+  EXPECT_EQ(second->balances[0].account, "al/13");
+  EXPECT_EQ(second->balances[1].account, "al/14");
+  EXPECT_EQ(second->balances[1].amount, 0);
+  EXPECT_EQ(second->balances[2].account, "al/15");
+  EXPECT_EQ(second->balances[2].amount, -7);
+  EXPECT_TRUE(second->next_page_token.empty());
+  // At the head: the new balances and the new account.
+  absl::StatusOr<BalancePage> now = ledger().ScanBalances("al/", Page{10, ""}, {});
+  ASSERT_TRUE(now.ok()) << now.status();
+  ASSERT_EQ(now->balances.size(), 7u);
+  EXPECT_EQ(now->balances[0].amount, 8);
+  EXPECT_EQ(now->balances[4].account, "al/13x");
+  EXPECT_EQ(now->balances[6].amount, -5);
+  // A point read at the older seq agrees with the page.
+  std::vector<std::string> ids = {"al/15", "al/13x"};
+  absl::StatusOr<BalanceSet> old = ledger().GetBalances(ids, ReadOptions{first->as_of_seq});
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->balances[0].amount, -7);
+  EXPECT_FALSE(old->balances[1].exists);
+}
+
 TEST_P(LedgerConformanceTest, AccountHistoryListsMovements) {
   Receipt setup = OpenAccounts(ledger());
   std::vector<Seq> seqs = {setup.seq};
