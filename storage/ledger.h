@@ -267,6 +267,10 @@ class Ledger {
 // reject alike.
 absl::Status ValidateShape(const Transaction& tx);
 
+// True when `text` is valid UTF-8 without control characters: the rule for ids and keys, and
+// one services apply to the human-readable text they store in records.
+bool IsCleanText(absl::string_view text);
+
 // Validates a Page (page_size range, token form); INVALID_ARGUMENT naming the field.
 absl::Status ValidatePage(const Page& page);
 

@@ -9,6 +9,7 @@
 // (expected_version > 0) and carry no value; a key appears at most once among writes and
 // checks together; an account is opened at most once per transaction; the whole encoded
 // transaction (storage/codec.h TxEncoding) stays within kMaxTransactionBytes.
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -69,15 +70,33 @@ bool HasControlChar(absl::string_view s) {
   return false;
 }
 
+// What is wrong with a name: empty, longer than `max_bytes`, a control character, not valid
+// UTF-8; nullopt when it is a valid name.
+std::optional<std::string> NameProblem(absl::string_view value, size_t max_bytes) {
+  if (value.empty()) return "must not be empty";
+  if (value.size() > max_bytes) return absl::StrCat("longer than ", max_bytes, " bytes");
+  if (HasControlChar(value)) return "contains a control character";
+  if (!IsValidUtf8(value)) return "is not valid UTF-8";
+  return std::nullopt;
+}
+
 // A non-empty name of at most `max_bytes`, valid UTF-8 without control characters.
 absl::Status CheckName(absl::string_view field, absl::string_view value, size_t max_bytes) {
-  if (value.empty()) return InvalidField(field, "must not be empty");
-  if (value.size() > max_bytes) {
-    return InvalidField(field, absl::StrCat("longer than ", max_bytes, " bytes"));
-  }
-  if (HasControlChar(value)) return InvalidField(field, "contains a control character");
-  if (!IsValidUtf8(value)) return InvalidField(field, "is not valid UTF-8");
-  return absl::OkStatus();
+  std::optional<std::string> problem = NameProblem(value, max_bytes);
+  return problem.has_value() ? InvalidField(field, *problem) : absl::OkStatus();
+}
+
+// The field path "<list>[<i>]<member>" (e.g. "postings[3].account"), built only for an error:
+// a valid transaction of thousands of postings pays for no field names.
+std::string Element(absl::string_view list, size_t i, absl::string_view member) {
+  return absl::StrCat(list, "[", i, "]", member);
+}
+
+absl::Status CheckElementName(absl::string_view list, size_t i, absl::string_view member,
+                              absl::string_view value, size_t max_bytes) {
+  std::optional<std::string> problem = NameProblem(value, max_bytes);
+  return problem.has_value() ? InvalidField(Element(list, i, member), *problem)
+                             : absl::OkStatus();
 }
 
 // Size of the canonical encoding (storage/codec.h TxEncoding); kept equal to it by
@@ -115,23 +134,30 @@ absl::Status CheckAccounts(const Transaction& tx) {
     return InvalidField("open_accounts", absl::StrCat("more than ", kMaxOpenAccounts));
   }
   absl::flat_hash_set<absl::string_view> opened;
+  opened.reserve(tx.open_accounts.size());
   for (size_t i = 0; i < tx.open_accounts.size(); ++i) {
     const AccountSpec& a = tx.open_accounts[i];
-    std::string field = absl::StrCat("open_accounts[", i, "]");
-    if (absl::Status s = CheckName(field + ".id", a.id, kMaxIdBytes); !s.ok()) return s;
-    if (absl::Status s = CheckName(field + ".unit", a.unit, kMaxUnitBytes); !s.ok()) return s;
-    if (!opened.insert(a.id).second) return InvalidField(field + ".id", "opened twice");
+    if (absl::Status s = CheckElementName("open_accounts", i, ".id", a.id, kMaxIdBytes); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckElementName("open_accounts", i, ".unit", a.unit, kMaxUnitBytes);
+        !s.ok()) {
+      return s;
+    }
+    if (!opened.insert(a.id).second) {
+      return InvalidField(Element("open_accounts", i, ".id"), "opened twice");
+    }
   }
   if (tx.postings.size() > kMaxPostings) {
     return InvalidField("postings", absl::StrCat("more than ", kMaxPostings));
   }
   for (size_t i = 0; i < tx.postings.size(); ++i) {
     const Posting& p = tx.postings[i];
-    std::string field = absl::StrCat("postings[", i, "]");
-    if (absl::Status s = CheckName(field + ".account", p.account, kMaxIdBytes); !s.ok()) {
+    if (absl::Status s = CheckElementName("postings", i, ".account", p.account, kMaxIdBytes);
+        !s.ok()) {
       return s;
     }
-    if (p.amount == 0) return InvalidField(field + ".amount", "must not be zero");
+    if (p.amount == 0) return InvalidField(Element("postings", i, ".amount"), "must not be zero");
   }
   return absl::OkStatus();
 }
@@ -144,26 +170,35 @@ absl::Status CheckRecords(const Transaction& tx) {
     return InvalidField("checks", absl::StrCat("more than ", kMaxChecks));
   }
   absl::flat_hash_set<absl::string_view> keys;
+  keys.reserve(tx.writes.size() + tx.checks.size());
   for (size_t i = 0; i < tx.writes.size(); ++i) {
     const RecordWrite& w = tx.writes[i];
-    std::string field = absl::StrCat("writes[", i, "]");
-    if (absl::Status s = CheckName(field + ".key", w.key, kMaxIdBytes); !s.ok()) return s;
+    if (absl::Status s = CheckElementName("writes", i, ".key", w.key, kMaxIdBytes); !s.ok()) {
+      return s;
+    }
     if (w.value.size() > kMaxRecordBytes) {
-      return InvalidField(field + ".value", absl::StrCat("longer than ", kMaxRecordBytes));
+      return InvalidField(Element("writes", i, ".value"),
+                          absl::StrCat("longer than ", kMaxRecordBytes));
     }
     if (w.erase && !w.value.empty()) {
-      return InvalidField(field + ".value", "must be empty when erasing");
+      return InvalidField(Element("writes", i, ".value"), "must be empty when erasing");
     }
     if (w.erase && w.expected_version == 0) {
-      return InvalidField(field + ".expected_version", "an erase names the version it deletes");
+      return InvalidField(Element("writes", i, ".expected_version"),
+                          "an erase names the version it deletes");
     }
-    if (!keys.insert(w.key).second) return InvalidField(field + ".key", "written twice");
+    if (!keys.insert(w.key).second) {
+      return InvalidField(Element("writes", i, ".key"), "written twice");
+    }
   }
   for (size_t i = 0; i < tx.checks.size(); ++i) {
     const RecordCheck& c = tx.checks[i];
-    std::string field = absl::StrCat("checks[", i, "].key");
-    if (absl::Status s = CheckName(field, c.key, kMaxIdBytes); !s.ok()) return s;
-    if (!keys.insert(c.key).second) return InvalidField(field, "written or checked twice");
+    if (absl::Status s = CheckElementName("checks", i, ".key", c.key, kMaxIdBytes); !s.ok()) {
+      return s;
+    }
+    if (!keys.insert(c.key).second) {
+      return InvalidField(Element("checks", i, ".key"), "written or checked twice");
+    }
   }
   return absl::OkStatus();
 }
@@ -188,6 +223,8 @@ absl::Status ValidateShape(const Transaction& tx) {
   return absl::OkStatus();
 }
 
+bool IsCleanText(absl::string_view text) { return !HasControlChar(text) && IsValidUtf8(text); }
+
 absl::Status ValidatePage(const Page& page) {
   if (page.page_size < 1 || page.page_size > kMaxPageSize) {
     return InvalidField("page_size", absl::StrCat("must be 1..", kMaxPageSize));
@@ -211,10 +248,7 @@ absl::Status ValidateReadIds(absl::string_view field, absl::Span<const std::stri
     return InvalidField(field, absl::StrCat("more than ", kMaxKeysPerRead));
   }
   for (size_t i = 0; i < ids.size(); ++i) {
-    absl::Status valid = ValidateReadId(absl::StrCat(field, "[", i, "]"), ids[i], false);
-    if (!valid.ok()) {
-      return valid;
-    }
+    if (absl::Status s = CheckElementName(field, i, "", ids[i], kMaxIdBytes); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

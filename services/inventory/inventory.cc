@@ -108,6 +108,9 @@ absl::Status CheckText(absl::string_view value, absl::string_view field, bool re
   if (value.size() > kMaxTextChars) {
     return InvalidField(field, absl::StrCat("longer than ", kMaxTextChars, " bytes"));
   }
+  if (!ledger::IsCleanText(value)) {
+    return InvalidField(field, "must be valid UTF-8 without control characters");
+  }
   return absl::OkStatus();
 }
 

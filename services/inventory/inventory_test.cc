@@ -170,6 +170,18 @@ TEST_F(InventoryTest, AcquireBatchAllOrNothing) {
   EXPECT_EQ(ReasonOf(bad), why::kDepotCapacity);
   lots[2].grade = "Al99.70";
   EXPECT_EQ(FieldOf(inventory_->Acquire(Ctx("a5"), {lots}).status()), "lots[2].grade");
+  // Text is stored in records and shown to people: valid UTF-8, no control characters.
+  for (std::string brand :
+       {std::string("Gui\nxi"), std::string("Gui\xffxi"), std::string("\xe8\xb4")}) {
+    lots[2] = CopperLot("L3", "D1", 25);
+    lots[2].brand = brand;
+    absl::Status text = inventory_->Acquire(Ctx("a5t"), {lots}).status();
+    EXPECT_EQ(text.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FieldOf(text), "lots[2].brand");
+  }
+  lots[2] = CopperLot("L3", "D1", 51);
+  lots[2].brand = "\xe8\xb4\xb5\xe6\xba\xaa";  // 贵溪: fine
+  EXPECT_EQ(ReasonOf(inventory_->Acquire(Ctx("a5u"), {lots}).status()), why::kDepotCapacity);
   EXPECT_EQ(Held("CU"), 0);
 
   lots[2] = CopperLot("L3", "D1", 50);
