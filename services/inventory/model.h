@@ -136,6 +136,12 @@ absl::StatusOr<Lot> DecodeLot(absl::string_view json);
 absl::StatusOr<PriceMark> DecodePriceMark(absl::string_view json);
 absl::StatusOr<StockCount> DecodeStockCount(absl::string_view json);
 
+namespace internal {
+// EncodeLot through a JSON document (the generic path the other records take); EncodeLot
+// writes the same bytes faster. For model_test.
+std::string EncodeLotViaDocument(const Lot& l);
+}  // namespace internal
+
 // "YYYY-MM-DD" <-> CivilDay. ParseDate is strict (exactly that form, a real date).
 std::string FormatDate(absl::CivilDay day);
 std::optional<absl::CivilDay> ParseDate(absl::string_view text);
