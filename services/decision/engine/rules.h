@@ -123,7 +123,8 @@ struct RuleSet {
   // At or above this percentile, with cover above target, release down to target
   // (rule PRICE_HIGH_RELEASE), as China did at the 2021 highs.
   int64_t release_percentile_min_bp = 9'000;
-  // Percentile window: marks with date in (as_of - window months, as_of]; 0 = all history.
+  // Percentile window: marks dated in the last `window` calendar months up to as_of (as_of's
+  // own month is one of them), so monthly data gives `window` marks; 0 = all history.
   int64_t percentile_window_months = 120;
   // Fewer marks than this in the window: no percentile, the price rules stay silent.
   int64_t percentile_min_marks = 24;
@@ -136,7 +137,8 @@ struct RuleSet {
   // Market impact: one recommendation buys (or releases) at most this share of one month's
   // consumption (consumption_g_per_year / 12). Recommendations are meant to be monthly.
   int64_t market_impact_share_bp = 2'000;
-  // BUY price limit = current price * (1 + tolerance), never above the band ceiling.
+  // BUY price limit = current price * (1 + tolerance), never above the band ceiling (except
+  // when COVER_BELOW_MIN fired: security of supply comes before the band).
   int64_t buy_price_tolerance_bp = 200;
   // RELEASE price limit (lowest acceptable) = current price * (1 - discount), never below the
   // band floor.
@@ -171,7 +173,6 @@ inline constexpr absl::string_view kAcquisitionCeiling = "ACQUISITION_CEILING";
 inline constexpr absl::string_view kDisposalCeiling = "DISPOSAL_CEILING";
 inline constexpr absl::string_view kMarketImpactCap = "MARKET_IMPACT_CAP";
 inline constexpr absl::string_view kBudgetLimit = "BUDGET_LIMIT";
-inline constexpr absl::string_view kReleaseKeepsMin = "RELEASE_KEEPS_MIN";   // never below min
 inline constexpr absl::string_view kBelowGranularity = "BELOW_GRANULARITY";  // rounded to 0
 }  // namespace rule
 
