@@ -54,6 +54,8 @@ inline constexpr size_t kMaxAuctionLots = 10'000;
 inline constexpr size_t kMaxAuctionBidders = 100'000;
 inline constexpr size_t kMaxAuctionBids = 1'000'000;
 inline constexpr size_t kMaxAuctionIdLength = 128;  // lot, bidder, bid and group ids
+// Largest lot: 10,000 t (the 2021 lots were 100-250 t).
+inline constexpr int64_t kMaxAuctionLotMassG = 10'000'000'000;
 
 struct AuctionRules {
   // Manufacturers must have registered strictly before this date.
@@ -63,14 +65,16 @@ struct AuctionRules {
   // Bids count when bidding_opens_at <= placed_at < bidding_closes_at (opens < closes).
   absl::Time bidding_opens_at;
   absl::Time bidding_closes_at;
-  // Most mass one bidder may win across all lots of the auction; > 0.
+  // Most mass one bidder may win across all lots of the auction; 1..kMaxMassG.
   int64_t bidder_cap_g = 0;
+  // ISO 4217 code, used only in messages (3 letters A-Z).
+  std::string currency = "CNY";
 };
 
 struct AuctionLot {
   std::string lot_id;                     // distinct
   std::string metal;                      // code, informational (the cap is across metals)
-  int64_t mass_g = 0;                     // 1..kMaxMassG
+  int64_t mass_g = 0;                     // 1..kMaxAuctionLotMassG
   int64_t reserve_price_minor_per_t = 0;  // 1..kMaxPriceMinorPerT
 };
 
@@ -175,7 +179,8 @@ struct AuctionResult {
 
 // INVALID_ARGUMENT naming the field ("bids[12].price_minor_per_t", "lots[3].lot_id",
 // "rules.bidding_closes_at", ...) for an empty or over-long id, a duplicate id or sequence, a
-// value out of range, or an amount that would overflow; RESOURCE_EXHAUSTED naming the field
+// value out of range, or amounts that could overflow (the sum over lots of each lot's
+// amount at its highest bid must fit in int64: field "bids"); RESOURCE_EXHAUSTED naming the field
 // for more lots, bidders or bids than the k* limits. Bids naming an unknown lot or bidder are
 // not invalid input: they are rejected bids (the result says so).
 absl::Status ValidateAuction(const AuctionRules& rules, const std::vector<AuctionLot>& lots,
