@@ -125,6 +125,14 @@ struct BacktestResult {
   std::string currency;
 };
 
+// The reference consumption assumption for the nine Pink Sheet metals, used by the tests, the
+// benchmark and the decision_backtest tool: China's apparent consumption around 2020, rounded
+// (AL 39 Mt, CU 14 Mt, ZN 6.8 Mt, PB 5 Mt, NI 1.3 Mt, SN 180 kt, AG 3.4 kt, AU 1 kt, PT 70 t a
+// year), held constant; cover 30/60/90 days (base metals, Japan's and Korea's 60-day target)
+// and 60/120/180 days (precious metals); starting at the minimum; acquisition and disposal
+// ceilings of 5% of a year's consumption each. An assumption to argue with, not data.
+std::vector<BacktestMetal> ReferenceBacktestMetals();
+
 // Errors: INVALID_ARGUMENT naming the field ("config.metals[1].metal" for a metal not in the
 // table, "config.first_month" outside the table, ...; rules as ValidateRuleSet with the prefix
 // "config.rules."); RESOURCE_EXHAUSTED naming the field above a limit; overflow of a total

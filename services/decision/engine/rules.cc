@@ -188,8 +188,13 @@ Signals ComputeSignals(const RuleSet& rules, absl::CivilDay as_of, const MetalSt
 
 // A rule that asks for a level of holdings (BUY up to it, or RELEASE down to it).
 struct Level {
+  enum Kind {
+    kUpTo,   // buy whole units up to the level, never past it (rounded down)
+    kReach,  // a cover target: buy whole units until the level is reached (rounded up)
+    kBand,   // BAND_BELOW_FLOOR: up to the level, paid from the band's funding too
+  };
   int64_t level_g = 0;
-  bool band = false;  // BAND_BELOW_FLOOR: paid from the band's funding too
+  Kind kind = kUpTo;
 };
 
 // Everything one metal's evaluation needs, read-only.
@@ -249,7 +254,7 @@ std::vector<Level> Evaluation::ReleaseRules() {
                       Tonnes(s.max_g), " at the maximum): release down to the maximum."),
          {F("cover_days", s.cover_days), F("cover_max_days", m.cover_max_days),
           F("holdings_g", m.holdings_g), F("max_g", s.max_g)});
-    levels.push_back({s.max_g, false});
+    levels.push_back({s.max_g, Level::kUpTo});
   }
   if (AboveCeiling()) {
     Fire(rule::kBandAboveCeiling,
@@ -260,7 +265,7 @@ std::vector<Level> Evaluation::ReleaseRules() {
                       Tonnes(s.min_g), ") and buy nothing."),
          {F("price_minor_per_t", s.price_minor_per_t),
           F("band_ceiling_minor_per_t", m.band->ceiling_minor_per_t), F("min_g", s.min_g)});
-    levels.push_back({s.min_g, false});
+    levels.push_back({s.min_g, Level::kUpTo});
   }
   if (s.percentile_bp && *s.percentile_bp >= ctx_.rules.release_percentile_min_bp &&
       m.holdings_g > s.target_g) {
@@ -273,7 +278,7 @@ std::vector<Level> Evaluation::ReleaseRules() {
          {F("price_minor_per_t", s.price_minor_per_t), F("percentile_bp", *s.percentile_bp),
           F("percentile_limit_bp", ctx_.rules.release_percentile_min_bp),
           F("window_marks", s.window_marks), F("target_g", s.target_g)});
-    levels.push_back({s.target_g, false});
+    levels.push_back({s.target_g, Level::kUpTo});
   }
   return levels;
 }
@@ -293,7 +298,7 @@ std::vector<Level> Evaluation::BuyRules(bool below_min) {
          {F("cover_days", s.cover_days), F("cover_min_days", m.cover_min_days),
           F("cover_target_days", m.cover_target_days), F("holdings_g", m.holdings_g),
           F("target_g", s.target_g)});
-    levels.push_back({s.target_g, false});
+    levels.push_back({s.target_g, Level::kReach});
   } else if (m.holdings_g < s.target_g) {
     if (!s.percentile_bp || *s.percentile_bp <= rules.buy_percentile_max_bp) {
       std::string price_why =
@@ -312,7 +317,7 @@ std::vector<Level> Evaluation::BuyRules(bool below_min) {
                         CoverText(m.cover_target_days), " and ", price_why,
                         ": buy up to the target (", Tonnes(s.target_g), ")."),
            std::move(figures));
-      levels.push_back({s.target_g, false});
+      levels.push_back({s.target_g, Level::kReach});
     } else {
       Fire(rule::kPriceHighDefer,
            absl::StrCat("Cover ", CoverText(s.cover_days), " is below the target of ",
@@ -335,7 +340,7 @@ std::vector<Level> Evaluation::BuyRules(bool below_min) {
          {F("price_minor_per_t", s.price_minor_per_t), F("percentile_bp", *s.percentile_bp),
           F("percentile_limit_bp", rules.opportunity_percentile_max_bp),
           F("window_marks", s.window_marks), F("max_g", s.max_g)});
-    levels.push_back({s.max_g, false});
+    levels.push_back({s.max_g, Level::kUpTo});
   }
   if (BelowFloor() && m.holdings_g < s.max_g) {
     const int64_t funding_left = m.band->funding_limit_minor - m.band->funding_used_minor;
@@ -348,7 +353,7 @@ std::vector<Level> Evaluation::BuyRules(bool below_min) {
          {F("price_minor_per_t", s.price_minor_per_t),
           F("band_floor_minor_per_t", m.band->floor_minor_per_t), F("max_g", s.max_g),
           F("funding_left_minor", funding_left)});
-    levels.push_back({s.max_g, true});
+    levels.push_back({s.max_g, Level::kBand});
   }
   if (s.utilisation_bp && *s.utilisation_bp < rules.utilisation_trigger_bp &&
       m.holdings_g < s.max_g) {
@@ -359,7 +364,7 @@ std::vector<Level> Evaluation::BuyRules(bool below_min) {
                       Tonnes(s.max_g), ")."),
          {F("utilisation_bp", *s.utilisation_bp),
           F("utilisation_trigger_bp", rules.utilisation_trigger_bp), F("max_g", s.max_g)});
-    levels.push_back({s.max_g, false});
+    levels.push_back({s.max_g, Level::kUpTo});
   }
   return levels;
 }
@@ -388,20 +393,32 @@ void Evaluation::Buy(const std::vector<Level>& levels, bool below_min) {
   const MetalState& m = ctx_.m;
   const Signals& s = ctx_.s;
   const RuleSet& rules = ctx_.rules;
-  // Levels from non-band rules; the band's level adds the layer above them.
-  int64_t plain_level = m.holdings_g;
+  // The highest level of each kind; the band's level adds the layer above the others.
+  int64_t reach_level = m.holdings_g;
+  int64_t up_to_level = m.holdings_g;
   int64_t band_level = m.holdings_g;
   for (const Level& l : levels) {
-    int64_t& level = l.band ? band_level : plain_level;
+    int64_t& level = l.kind == Level::kReach  ? reach_level
+                     : l.kind == Level::kBand ? band_level
+                                              : up_to_level;
     level = std::max(level, l.level_g);
   }
+  const int64_t unit = rules.order_granularity_g;
+  auto down = [unit](int64_t g) { return g / unit * unit; };
+  auto up = [unit](int64_t g) { return (g + unit - 1) / unit * unit; };
   int64_t price_limit =
       *MulDiv(s.price_minor_per_t, kBasisPoints + rules.buy_price_tolerance_bp, kBasisPoints);
   if (m.band && !below_min) {
     price_limit = std::min(price_limit, m.band->ceiling_minor_per_t);
   }
-  const int64_t plain_g = plain_level - m.holdings_g;
-  int64_t band_g = std::max<int64_t>(0, band_level - plain_level);
+  const int64_t plain_g =
+      std::max(up(reach_level - m.holdings_g), down(up_to_level - m.holdings_g));
+  int64_t band_g = std::max<int64_t>(0, down(band_level - m.holdings_g) - plain_g);
+  if (plain_g + band_g == 0) {
+    // Less than one unit below a level that may not be passed.
+    Granular(std::max({reach_level, up_to_level, band_level}) - m.holdings_g);
+    return;  // HOLD
+  }
   if (band_g > 0) {
     const int64_t funding_left = m.band->funding_limit_minor - m.band->funding_used_minor;
     Cap(&band_g, AffordableGrams(funding_left, price_limit, kMaxMassG), rule::kBandFundingLimit,

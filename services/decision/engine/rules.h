@@ -143,7 +143,10 @@ struct RuleSet {
   // RELEASE price limit (lowest acceptable) = current price * (1 - discount), never below the
   // band floor.
   int64_t release_price_discount_bp = 200;
-  // Quantities are whole multiples of this (rounded down); a result of 0 is HOLD. 1 t.
+  // Quantities are whole multiples of this, 1 t by default. A BUY towards a cover target
+  // (COVER_BELOW_MIN, COVER_BELOW_TARGET) is rounded up so that it reaches the target; every
+  // other level is approached rounded down (never past max, never below min), and a limit
+  // that cuts a quantity leaves it rounded down. A result of 0 is HOLD.
   int64_t order_granularity_g = 1'000'000;
   friend bool operator==(const RuleSet&, const RuleSet&) = default;
 };

@@ -281,23 +281,29 @@ TEST(RulesTest, NoPriceHolds) {
   EXPECT_EQ(set->budget_committed_minor, 0);
 }
 
-TEST(RulesTest, LessThanOneOrderUnitHolds) {
+TEST(RulesTest, WholeUnitsReachTargetsButNeverPassOtherLevels) {
   RuleSet rules;
   rules.order_granularity_g = 100 * kT;
-  RecommendationInput in = One(59'950, Falling);  // 50 t below target, lowest price
+  // At the 29.17th percentile only the 50 t to target are wanted: one whole unit reaches it.
+  RecommendationInput in =
+      One(59'950, [](int64_t i) { return 1'000'000 + (i * 18 % 25) * 10'000; });
   absl::StatusOr<RecommendationSet> set = Recommend(rules, in);
   ASSERT_TRUE(set.ok()) << set.status();
-  // PRICE_LOW asks for max (30,050 t), cut by the market impact cap, then whole 100 t units.
+  EXPECT_EQ(set->recommendations[0].signals.percentile_bp, 2'917);  // 7 of 24 below
   EXPECT_EQ(set->recommendations[0].action, Action::kBuy);
+  EXPECT_THAT(Ids(set->recommendations[0]), ElementsAre("COVER_BELOW_TARGET"));
+  EXPECT_EQ(set->recommendations[0].quantity_g, 100 * kT);
+  // At the lowest price PRICE_LOW asks for max (30,050 t): the market impact cap (6,083.33 t)
+  // cuts it, and whole 100 t units round the cut down.
+  set = Recommend(rules, One(59'950, Falling));
+  ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->recommendations[0].quantity_g, 6'000 * kT);
-  // At the 29.17th percentile only the 50 t to target are wanted: less than one unit.
-  in = One(59'950, [](int64_t i) { return 1'000'000 + (i * 18 % 25) * 10'000; });
-  set = Recommend(rules, in);
+  // 50 t short of max: less than a unit below it, so nothing.
+  set = Recommend(rules, One(89'950, Falling));
   ASSERT_TRUE(set.ok()) << set.status();
   const Recommendation& r = set->recommendations[0];
-  EXPECT_EQ(r.signals.percentile_bp, 2'917);  // 7 of 24 below
   EXPECT_EQ(r.action, Action::kHold);
-  EXPECT_THAT(Ids(r), ElementsAre("COVER_BELOW_TARGET", "BELOW_GRANULARITY"));
+  EXPECT_THAT(Ids(r), ElementsAre("PRICE_LOW", "BELOW_GRANULARITY"));
   EXPECT_EQ(Fig(r, "BELOW_GRANULARITY", "quantity_before_g"), 50 * kT);
 }
 
