@@ -1,19 +1,19 @@
 // Purchase optimiser (issue 5): given a budget, allocate purchases across metals and depots
 // to minimise the weighted shortfall against targets.
 //
-// The model is a mixed-integer program solved by GLPK (Debian's libglpk-dev, glp_intopt), a
-// real solver; nothing here searches by hand. Variables are whole units of
-// `granularity_g` per (metal, depot). The solver's doubles never leave this module: its
-// answer is rounded to integer units, converted to exact grams and money (cost of a row =
-// ValueOfMass(mass_g, price + handling), storage/exact.h), re-split across depots
+// The model is a mixed-integer program solved by GLPK (Debian's libglpk-dev, glp_intopt with
+// pseudocost branching), a real solver; nothing here searches by hand. Quantities are whole
+// units of `granularity_g`. The solver's doubles never leave this module: its answer is
+// rounded to integer units, converted to exact grams and money (cost of a row =
+// ValueOfMass(mass_g, price + handling), storage/exact.h), split across depots
 // cheapest-first, repaired (units removed) if exact costs exceed the budget, and every
 // constraint is then re-checked in integers before anything is returned.
 //
 //   minimise    sum_m weight_m * s_m                          (s_m: shortfall in units)
-//   subject to  s_m >= need_m / g - sum_d x_md,  s_m >= 0     for each metal m
-//               sum_d x_md <= cap_m                            for each metal m
-//               sum_{m,d} (price_m + handling_d) * g / 10^6 * x_md <= budget
-//               0 <= x_md <= floor(free_md / g), x_md integer
+//   subject to  s_m >= need_m / g - u_m,  s_m >= 0             for each metal m
+//               u_m = sum_d y_md,  0 <= u_m <= cap_m, u_m integer
+//               0 <= y_md <= floor(free_md / g)
+//               sum_{m,d} (price_m + handling_d) * g / 10^6 * y_md <= budget
 //   need_m = max(0, target_g - holdings_g)
 //   cap_m  = min(ceil(need_m / g),                  (never buy a unit past the target)
 //                floor(ceiling_remaining_g / g),    (Annual Materials Plan ceiling)
@@ -21,6 +21,11 @@
 //   impact_g = MulDiv(consumption_g_per_year, horizon_months * market_impact_share_bp,
 //                     12 * 10000): at most that share of monthly consumption bought per
 //                     month, for each of the `horizon_months` months the purchases span.
+//
+// Only the totals u_m are integer. That loses nothing: for integer totals the cheapest split
+// fills depots cheapest-first, which is integral because capacities are whole units, and the
+// split returned is exactly that one. (The objective is in grams: objective = sum of
+// weight_m * shortfall_g over metals, i.e. the solver's value times g, computed in integers.)
 //
 // With granularity a whole number of tonnes, every row cost is an integer number of minor
 // units and the solver's budget row is exact; with finer granularity each row's money is
@@ -40,9 +45,8 @@
 
 namespace reserve::decision::engine {
 
-// Problem-size limits (RESOURCE_EXHAUSTED naming the field above them). 64 x 256 = 16k
-// integer variables solves in well under a second for this structure; the reserve has ~10
-// metals and tens of depots.
+// Problem-size limits (RESOURCE_EXHAUSTED naming the field above them): at most 64 integer
+// and 16k continuous variables; the reserve has ~10 metals and tens of depots.
 inline constexpr size_t kMaxOptimizerMetals = 64;
 inline constexpr size_t kMaxOptimizerDepots = 256;
 // Weights are 1..1000 so that sum(weight * shortfall_g) over kMaxOptimizerMetals stays
