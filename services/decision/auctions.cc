@@ -405,10 +405,15 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
                           absl::StrCat(bidder.id, " is already registered for ", a.id));
     }
     if ((*existing)[1].version != 0) {
+      json group = json::parse((*existing)[1].value, nullptr, /*allow_exceptions=*/false);
+      std::string holder =
+          group.is_object() && group.contains("bidder_id") && group["bidder_id"].is_string()
+              ? group["bidder_id"].get<std::string>()
+              : "another bidder";
       return Precondition(
           why::kGroupAlreadyRegistered,
-          absl::StrCat("a company of group ", bidder.corporate_group, " is already registered for ",
-                       a.id, ": ", (*existing)[1].value));
+          absl::StrCat(holder, " of group ", bidder.corporate_group, " is already registered for ",
+                       a.id, " (one company per corporate group)"));
     }
     Bidder registered = bidder;
     registered.registered_at_ms = now_ms;
