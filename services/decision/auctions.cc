@@ -316,6 +316,8 @@ absl::StatusOr<Mutation<Auction>> Auctions::Create(const Context& ctx, const Auc
           ledger::RecordWrite{keys::LotKey(l.id), lot->second, inventory::EncodeLot(l), false});
     }
     TxBuilder b;
+    b.Move(std::string(keys::kSlotUnit), std::string(keys::kSlotPoolAccount), false,
+           keys::SlotAccount(a.id), true, static_cast<int64_t>(kMaxBiddersPerAuction));
     absl::StatusOr<uint64_t> order_version =
         order_book_.PlanReleaseUse(a.order_id, ctx.business_date, total_g, b);
     if (!order_version.ok()) return order_version.status();
@@ -332,11 +334,25 @@ absl::StatusOr<Mutation<Auction>> Auctions::Create(const Context& ctx, const Auc
                           AuctionFromJson);
 }
 
+absl::Status Auctions::FillBidderCounts(std::vector<Auction>& auctions) {
+  std::vector<std::string> accounts;
+  for (const Auction& a : auctions) accounts.push_back(keys::SlotAccount(a.id));
+  absl::StatusOr<std::map<std::string, int64_t>> left = ReadBalances(ledger_, accounts);
+  if (!left.ok()) return left.status();
+  for (Auction& a : auctions) {
+    a.bidders = static_cast<int32_t>(static_cast<int64_t>(kMaxBiddersPerAuction) -
+                                     (*left)[keys::SlotAccount(a.id)]);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Auction> Auctions::Get(absl::string_view id) {
   if (absl::Status s = CheckId(id, "auction_id"); !s.ok()) return s;
   absl::StatusOr<Loaded<Auction>> a = LoadAuction(ledger_, id);
   if (!a.ok()) return a.status();
-  return a->first;
+  std::vector<Auction> one = {a->first};
+  if (absl::Status s = FillBidderCounts(one); !s.ok()) return s;
+  return one.front();
 }
 
 absl::StatusOr<AuctionPage> Auctions::List(size_t page_size, const std::string& page_token) {
@@ -349,6 +365,7 @@ absl::StatusOr<AuctionPage> Auctions::List(size_t page_size, const std::string& 
     if (!a.ok()) return a.status();
     out.auctions.push_back(*std::move(a));
   }
+  if (absl::Status s = FillBidderCounts(out.auctions); !s.ok()) return s;
   out.next_page_token = p->next_page_token;
   return out;
 }
@@ -392,7 +409,10 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
                           absl::StrCat("the deposit is ", a.deposit_minor, " ", a.currency,
                                        " minor; ", bidder.deposit_minor, " was paid"));
     }
-    if (static_cast<size_t>(a.bidders) >= kMaxBiddersPerAuction) {
+    absl::StatusOr<std::map<std::string, int64_t>> slots =
+        ReadBalances(ledger_, {keys::SlotAccount(a.id)});
+    if (!slots.ok()) return slots.status();
+    if ((*slots)[keys::SlotAccount(a.id)] <= 0) {
       return absl::ResourceExhaustedError(
           absl::StrCat("auction ", a.id, " has ", kMaxBiddersPerAuction, " bidders"));
     }
@@ -417,18 +437,17 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
     }
     Bidder registered = bidder;
     registered.registered_at_ms = now_ms;
-    ++a.bidders;
     Plan plan;
     TxBuilder b;
     b.Move(a.currency, keys::BiddersAccount(a.currency), false,
            keys::DepositAccount(a.id, bidder.id), true, bidder.deposit_minor);
+    b.Move(std::string(keys::kSlotUnit), keys::SlotAccount(a.id), true,
+           std::string(keys::kSlotPoolAccount), false, 1);
     if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
     plan.tx.writes.push_back(
         ledger::RecordWrite{keys::BidderKey(a.id, bidder.id), 0, EncodeBidder(registered), false});
     plan.tx.writes.push_back(ledger::RecordWrite{keys::GroupKey(a.id, bidder.corporate_group), 0,
                                                  json{{"bidder_id", bidder.id}}.dump(), false});
-    plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::AuctionKey(a.id), loaded->second, EncodeAuction(a), false});
     plan.tx.checks.push_back(ledger::RecordCheck{keys::GateKey(a.id), (*existing)[2].version});
     plan.response = json::parse(EncodeBidder(registered));
     return plan;

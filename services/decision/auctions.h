@@ -129,6 +129,8 @@ class Auctions {
 
  private:
   absl::CivilDay Today() const;
+  // Sets each auction's `bidders` from its slot account (registrations so far).
+  absl::Status FillBidderCounts(std::vector<Auction>& auctions);
 
   ledger::Ledger& ledger_;
   OrderBook& order_book_;

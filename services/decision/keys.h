@@ -131,6 +131,13 @@ inline std::string DepositAccount(absl::string_view auction, absl::string_view b
 inline std::string ProceedsAccount(absl::string_view auction) {
   return absl::StrCat("decision/proceeds/", auction);
 }
+// G: registrations an auction may still take (unit "slot"), so that the bidder limit holds
+// under concurrent registrations without serialising them on the auction record.
+inline constexpr absl::string_view kSlotUnit = "slot";
+inline std::string SlotAccount(absl::string_view auction) {
+  return absl::StrCat("decision/bidder-slots/", auction);
+}
+inline constexpr absl::string_view kSlotPoolAccount = "decision/bidder-slot-pool";
 // Money received from and repaid to bidders (the counterpart outside the reserve).
 inline std::string BiddersAccount(absl::string_view currency) {
   return absl::StrCat("decision/bidders/", currency);

@@ -178,7 +178,7 @@ struct Auction {
   std::string metal;
   int32_t ceiling_year = 0;  // the year whose disposal ceiling the lots count against
   AuctionStatus status = AuctionStatus::kUnspecified;
-  int32_t bidders = 0;
+  int32_t bidders = 0;  // output, from the auction's slot account (stored as 0)
   int64_t cleared_at_ms = 0;
   absl::CivilDay payment_due;
   absl::CivilDay pickup_due;

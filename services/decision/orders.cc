@@ -58,20 +58,45 @@ absl::Status CheckRoom(int64_t available, int64_t need, absl::string_view reason
   return absl::OkStatus();
 }
 
-// Reads the ceiling of (metal, year, direction) and checks `mass_g` fits.
-absl::Status CheckCeiling(ledger::Ledger& ledger, absl::string_view metal, int64_t year,
-                          Direction direction, int64_t mass_g) {
-  absl::StatusOr<std::optional<Loaded<AnnualCeiling>>> ceiling = LoadCeiling(ledger, metal, year);
-  if (!ceiling.ok()) return ceiling.status();
-  if (!ceiling->has_value()) {
+// What executing order `id` needs to know, read in two batched reads: the order with its
+// remaining quantity and money, and the ceiling of (metal, year, direction) the use names
+// (if the use's metal or direction differ from the order's, CheckUsable refuses it anyway).
+struct UseState {
+  OrderView view;
+  bool ceiling_set = false;
+  int64_t ceiling_left_g = 0;
+};
+
+absl::StatusOr<UseState> ReadUseState(ledger::Ledger& ledger, absl::string_view id,
+                                      absl::string_view metal, int64_t year, Direction direction) {
+  absl::StatusOr<std::vector<ledger::Record>> records =
+      ReadRecords(ledger, {keys::OrderKey(id), keys::CeilingKey(metal, year)});
+  if (!records.ok()) return records.status();
+  if ((*records)[0].version == 0) {
+    return NotFound(why::kUnknownOrder, absl::StrCat("no order ", id));
+  }
+  absl::StatusOr<Order> order = DecodeOrder((*records)[0].value);
+  if (!order.ok()) return order.status();
+  std::string qty = keys::OrderQuantityAccount(id);
+  std::string money = keys::OrderMoneyAccount(id);
+  std::string ceiling = keys::CeilingAccount(metal, year, direction);
+  absl::StatusOr<std::map<std::string, int64_t>> b = ReadBalances(ledger, {qty, money, ceiling});
+  if (!b.ok()) return b.status();
+  UseState out;
+  out.view = OrderView{*std::move(order), (*records)[0].version, (*b)[qty], (*b)[money]};
+  out.ceiling_set = (*records)[1].version != 0;
+  out.ceiling_left_g = (*b)[ceiling];
+  return out;
+}
+
+absl::Status CheckCeilingRoom(const UseState& state, absl::string_view metal, int64_t year,
+                              Direction direction, int64_t mass_g) {
+  if (!state.ceiling_set) {
     return Precondition(why::kCeilingNotSet,
                         absl::StrCat("no annual ceiling is set for ", metal, " in ", year));
   }
-  std::string account = keys::CeilingAccount(metal, year, direction);
-  absl::StatusOr<std::map<std::string, int64_t>> left = ReadBalances(ledger, {account});
-  if (!left.ok()) return left.status();
   return CheckRoom(
-      (*left)[account], mass_g, why::kCeilingExceeded,
+      state.ceiling_left_g, mass_g, why::kCeilingExceeded,
       absl::StrCat("the ", year, " ", direction == Direction::kAcquire ? "acquisition" : "disposal",
                    " ceiling of ", metal, " (grams)"));
 }
@@ -105,12 +130,16 @@ absl::Status OrderBook::AddToTransaction(absl::Span<const inventory::OrderUse> u
   for (const inventory::OrderUse& u : uses) by_order[u.order_id].push_back(&u);
   TxBuilder b;
   for (const auto& [id, list] : by_order) {
-    absl::StatusOr<OrderView> view = Get(id);
-    if (!view.ok()) return view.status();
+    const inventory::OrderUse& first = *list.front();
+    absl::CivilDay date = first.business_date;
+    absl::StatusOr<UseState> state =
+        ReadUseState(ledger_, id, first.metal, date.year(),
+                     first.acquisition ? Direction::kAcquire : Direction::kRelease);
+    if (!state.ok()) return state.status();
+    const OrderView* view = &state->view;
     const Order& o = view->order;
     int64_t mass_g = 0;
     int64_t cost_minor = 0;
-    absl::CivilDay date = list.front()->business_date;
     for (const inventory::OrderUse* u : list) {
       Direction d = u->acquisition ? Direction::kAcquire : Direction::kRelease;
       if (absl::Status s = CheckUsable(o, d, u->metal, u->business_date); !s.ok()) return s;
@@ -146,7 +175,7 @@ absl::Status OrderBook::AddToTransaction(absl::Span<const inventory::OrderUse> u
         return s;
       }
     }
-    if (absl::Status s = CheckCeiling(ledger_, o.metal, date.year(), o.direction, mass_g);
+    if (absl::Status s = CheckCeilingRoom(*state, o.metal, date.year(), o.direction, mass_g);
         !s.ok()) {
       return s;
     }
@@ -165,25 +194,31 @@ absl::Status OrderBook::AddToTransaction(absl::Span<const inventory::OrderUse> u
 
 absl::StatusOr<uint64_t> OrderBook::PlanReleaseUse(const std::string& order_id, absl::CivilDay date,
                                                    int64_t mass_g, TxBuilder& b) {
-  absl::StatusOr<OrderView> view = Get(order_id);
-  if (!view.ok()) return view.status();
-  const Order& o = view->order;
-  if (absl::Status s = CheckUsable(o, Direction::kRelease, o.metal, date); !s.ok()) return s;
-  if (absl::Status s = CheckRoom(view->remaining_quantity_g, mass_g, why::kOrderQuantity,
+  absl::StatusOr<Loaded<Order>> order = LoadOrder(ledger_, order_id);
+  if (!order.ok()) return order.status();
+  const std::string metal = order->first.metal;
+  absl::StatusOr<UseState> state =
+      ReadUseState(ledger_, order_id, metal, date.year(), Direction::kRelease);
+  if (!state.ok()) return state.status();
+  const OrderView& view = state->view;
+  if (absl::Status s = CheckUsable(view.order, Direction::kRelease, metal, date); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckRoom(view.remaining_quantity_g, mass_g, why::kOrderQuantity,
                                  absl::StrCat("order ", order_id, " (grams)"));
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckCeiling(ledger_, o.metal, date.year(), Direction::kRelease, mass_g);
+  if (absl::Status s = CheckCeilingRoom(*state, metal, date.year(), Direction::kRelease, mass_g);
       !s.ok()) {
     return s;
   }
-  std::string unit = keys::MassUnit(o.metal);
-  b.Move(unit, keys::OrderQuantityAccount(order_id), true, keys::ExecutedAccount(o.metal), false,
+  std::string unit = keys::MassUnit(metal);
+  b.Move(unit, keys::OrderQuantityAccount(order_id), true, keys::ExecutedAccount(metal), false,
          mass_g);
-  b.Move(unit, keys::CeilingAccount(o.metal, date.year(), Direction::kRelease), true,
-         keys::CeilingUsedAccount(o.metal, date.year(), Direction::kRelease), false, mass_g);
-  return view->version;
+  b.Move(unit, keys::CeilingAccount(metal, date.year(), Direction::kRelease), true,
+         keys::CeilingUsedAccount(metal, date.year(), Direction::kRelease), false, mass_g);
+  return view.version;
 }
 
 absl::StatusOr<Loaded<Order>> OrderBook::PlanReleaseReturn(const std::string& order_id,
