@@ -583,6 +583,124 @@ TEST_P(DecisionServiceTest, OrdersBindPriceMoneyCeilingPeriodAndMetal) {
   EXPECT_EQ(Acquire("x7", {CopperLot("X7", 1, 60'000 * kYuan)}, a).reason(), "ORDER_CLOSED");
 }
 
+TEST_P(DecisionServiceTest, PriceBandFundBudgetAndCeilingsAreHardLimits) {
+  SetBudget(2024, 1'000'000 * kYuan);
+  SetCeiling("CU", 2024, 100, 100);
+  v1::SetTargetRequest target;
+  target.set_request_id("target-band");
+  v1::Target* t = target.mutable_target();
+  t->set_metal("CU");
+  t->set_cover_min_days(10);
+  t->set_cover_target_days(20);
+  t->set_cover_max_days(30);
+  t->mutable_band()->set_floor_minor_per_t(55'000 * kYuan);
+  t->mutable_band()->set_ceiling_minor_per_t(75'000 * kYuan);
+  t->mutable_band()->set_currency("CNY");
+  t->mutable_band()->set_funding_limit_minor(1'000'000 * kYuan);
+  v1::TargetResponse set;
+  ASSERT_TRUE(D(&Dec::SetTarget, target, &set).status.ok());
+  EXPECT_EQ(set.band_fund_available_minor(), 1'000'000 * kYuan);
+  // A band-funded purchase commits the band's fund, not the budget.
+  v1::CreateProposalRequest band = ProposalRequest(
+      "P-band", {Line(v1::ORDER_DIRECTION_ACQUIRE, "CU", 10, 56'000 * kYuan, 560'000 * kYuan)});
+  band.mutable_proposal()->set_funding(v1::FUNDING_PRICE_BAND);
+  v1::ProposalResponse p;
+  ASSERT_TRUE(D(&Dec::CreateProposal, band, &p).status.ok());
+  ASSERT_TRUE(Approve("P-band", "approver-token", &p).status.ok());
+  v1::GetTargetRequest get;
+  get.set_metal("CU");
+  ASSERT_TRUE(D(&Dec::GetTarget, get, &set, "finance-token").status.ok());
+  EXPECT_EQ(set.band_fund_available_minor(), 440'000 * kYuan);
+  v1::GetBudgetRequest get_budget;
+  get_budget.set_year(2024);
+  v1::BudgetResponse budget;
+  ASSERT_TRUE(D(&Dec::GetBudget, get_budget, &budget).status.ok());
+  EXPECT_EQ(budget.budget().committed_minor(), 0);
+  // The fund cannot be overcommitted, nor its limit lowered below what is committed.
+  band = ProposalRequest(
+      "P-band-2", {Line(v1::ORDER_DIRECTION_ACQUIRE, "CU", 10, 56'000 * kYuan, 500'000 * kYuan)});
+  band.mutable_proposal()->set_funding(v1::FUNDING_PRICE_BAND);
+  ASSERT_TRUE(D(&Dec::CreateProposal, band, &p).status.ok());
+  uint64_t head = Head();
+  EXPECT_EQ(Approve("P-band-2", "approver-token", &p).reason(), "BAND_FUND_EXCEEDED");
+  target.set_request_id("target-band-lower");
+  t->mutable_band()->set_funding_limit_minor(500'000 * kYuan);
+  EXPECT_EQ(D(&Dec::SetTarget, target, &set).reason(), "BAND_BELOW_COMMITTED");
+  // The budget and the ceilings cannot be set below what is already used.
+  ASSERT_TRUE(Acquire("band-buy", {CopperLot("BB1", 10, 55'500 * kYuan)}, "P-band-1").status.ok());
+  std::string order = MakeOrder(
+      "P-budget", Line(v1::ORDER_DIRECTION_ACQUIRE, "CU", 10, 70'000 * kYuan, 700'000 * kYuan));
+  ASSERT_EQ(order, "P-budget-1");
+  head = Head();
+  v1::SetBudgetRequest lower;
+  lower.set_request_id("budget-lower");
+  lower.set_year(2024);
+  lower.set_currency("CNY");
+  lower.set_amount_minor(600'000 * kYuan);
+  EXPECT_EQ(D(&Dec::SetBudget, lower, &budget).reason(), "BUDGET_BELOW_COMMITTED");
+  lower.set_request_id("budget-usd");
+  lower.set_currency("USD");
+  lower.set_amount_minor(2'000'000 * kYuan);
+  EXPECT_EQ(D(&Dec::SetBudget, lower, &budget).reason(), "BUDGET_CURRENCY");
+  v1::SetAnnualCeilingRequest ceiling;
+  ceiling.set_request_id("ceiling-lower");
+  ceiling.mutable_ceiling()->set_metal("CU");
+  ceiling.mutable_ceiling()->set_year(2024);
+  ceiling.mutable_ceiling()->set_acquire_ceiling_g(9 * kTonne);
+  ceiling.mutable_ceiling()->set_dispose_ceiling_g(100 * kTonne);
+  v1::CeilingResponse cr;
+  EXPECT_EQ(D(&Dec::SetAnnualCeiling, ceiling, &cr).reason(), "CEILING_BELOW_USED");
+  EXPECT_EQ(Head(), head);
+  // A year without a budget approves nothing; without a ceiling, no order executes.
+  v1::ProposalResponse r;
+  v1::CreateProposalRequest y2025 = ProposalRequest(
+      "P-2025b", {Line(v1::ORDER_DIRECTION_ACQUIRE, "CU", 1, 70'000 * kYuan, 70'000 * kYuan)});
+  *y2025.mutable_proposal()->mutable_valid_from() = Day(2025, 1, 1);
+  *y2025.mutable_proposal()->mutable_valid_to() = Day(2025, 12, 31);
+  ASSERT_TRUE(D(&Dec::CreateProposal, y2025, &r).status.ok());
+  EXPECT_EQ(Approve("P-2025b", "approver-token", &r).reason(), "BUDGET_NOT_SET");
+  SetBudget(2025, 1'000'000 * kYuan);
+  ASSERT_TRUE(Approve("P-2025b", "approver-token", &r, "approve-2025b-again").status.ok());
+  EXPECT_EQ(
+      Acquire("y2025", {CopperLot("Y1", 1, 60'000 * kYuan)}, "P-2025b-1", Day(2025, 2, 1)).reason(),
+      "CEILING_NOT_SET");
+}
+
+TEST_P(DecisionServiceTest, ARotationConsumesItsReleaseAndAcquisitionOrders) {
+  SetBudget(2024, 10'000'000 * kYuan);
+  SetCeiling("CU", 2024, 100, 100);
+  ASSERT_TRUE(
+      Acquire("old", {CopperLot("OLD-1", 20, 30'000 * kYuan)}, "", Day(2024, 1, 5)).status.ok());
+  std::string release =
+      MakeOrder("P-rot-rel", Line(v1::ORDER_DIRECTION_RELEASE, "CU", 20, 50'000 * kYuan, 0));
+  std::string acquire = MakeOrder(
+      "P-rot-acq", Line(v1::ORDER_DIRECTION_ACQUIRE, "CU", 20, 70'000 * kYuan, 1'400'000 * kYuan));
+  v1::RotateLotsRequest rotate;
+  rotate.set_request_id("rotate-1");
+  *rotate.mutable_business_date() = Day(2024, 3, 1);
+  rotate.add_release_lines()->set_lot_id("OLD-1");
+  rotate.set_buyer("Tongling Nonferrous");
+  rotate.set_reference("rotation 2024-1");
+  *rotate.add_acquire_lots() = CopperLot("NEW-1", 20, 68'000 * kYuan);
+  rotate.set_release_order_id(release);
+  rotate.set_acquire_order_id(acquire);
+  v1::RotateLotsResponse rotated;
+  Outcome o = I(&Inv::RotateLots, rotate, &rotated);
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_EQ(GetOrder(release).remaining_quantity_g(), 0);
+  EXPECT_EQ(GetOrder(acquire).remaining_quantity_g(), 0);
+  EXPECT_EQ(GetOrder(acquire).remaining_amount_minor(), 1'400'000 * kYuan - 20 * 68'000 * kYuan);
+  EXPECT_EQ(Balance("decision/ceiling/CU/2024/dispose"), 80 * kTonne);
+  EXPECT_EQ(Balance("decision/ceiling/CU/2024/acquire"), 80 * kTonne);
+  // The orders are used up: a second rotation naming them writes nothing.
+  uint64_t head = Head();
+  rotate.set_request_id("rotate-2");
+  rotate.mutable_release_lines(0)->set_lot_id("NEW-1");
+  rotate.mutable_acquire_lots(0)->set_lot_id("NEW-2");
+  EXPECT_EQ(I(&Inv::RotateLots, rotate, &rotated).reason(), "ORDER_QUANTITY_EXCEEDED");
+  EXPECT_EQ(Head(), head);
+}
+
 // ---- Release auctions ----
 
 class AuctionTest : public DecisionServiceTest {
