@@ -52,11 +52,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const GlobalOptions
   if (!credentials.ok()) {
     return credentials.status();
   }
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(options.address, *credentials);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxResponseBytes);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.address, *credentials, args);
   auto connection =
       std::unique_ptr<Connection>(new Connection(auth.token, std::max(1, options.timeout_s)));
   connection->inventory_ = v1::InventoryService::NewStub(channel);
   connection->identity_ = v1::IdentityService::NewStub(channel);
+  connection->decision_ = v1::DecisionService::NewStub(channel);
   return connection;
 }
 

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "reserve/v1/decision.grpc.pb.h"
 #include "reserve/v1/identity.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
 #include "services/common/grpc_status.h"
@@ -33,6 +34,9 @@ inline constexpr absl::string_view kDefaultAddress = "127.0.0.1:50051";
 // Per-call deadline unless --timeout-s says otherwise: long enough for a 1,000-lot batch on
 // a busy machine, short enough that a dead server is noticed.
 inline constexpr int kDefaultTimeoutS = 60;
+// Largest response accepted: a backtest of 759 months x 9 metals with its CSV and SVG is a
+// few MiB, above gRPC's default of 4 MiB.
+inline constexpr int kMaxResponseBytes = 64 << 20;
 
 struct GlobalOptions {
   std::string address = std::string(kDefaultAddress);
@@ -53,6 +57,7 @@ class Connection {
 
   v1::InventoryService::Stub& inventory() { return *inventory_; }
   v1::IdentityService::Stub& identity() { return *identity_; }
+  v1::DecisionService::Stub& decision() { return *decision_; }
 
   // Calls `method` on `stub` with the deadline and token; the gRPC status converted with
   // FromGrpcStatus (reason and field restored).
@@ -73,6 +78,7 @@ class Connection {
   const int timeout_s_;
   std::unique_ptr<v1::InventoryService::Stub> inventory_;
   std::unique_ptr<v1::IdentityService::Stub> identity_;
+  std::unique_ptr<v1::DecisionService::Stub> decision_;
 };
 
 // "error: FAILED_PRECONDITION (LOT_IN_TRANSIT): lot L-123 is in transit", or

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "clients/reservectl/csv.h"
 #include "clients/reservectl/decimal.h"
+#include "clients/reservectl/decision_commands.h"
 #include "clients/reservectl/demo.h"
 #include "storage/exact.h"
 #include "clients/reservectl/lot_fields.h"
@@ -884,7 +885,7 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
   struct RotateFlags {
     MutationFlags m;
     std::vector<std::string> lines;
-    std::string buyer, reference, memo;
+    std::string buyer, reference, memo, release_order_id, acquire_order_id;
     LotInput lots;
   };
   auto tf = std::make_shared<RotateFlags>();
@@ -903,6 +904,8 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
              req.set_buyer(tf->buyer);
              req.set_reference(tf->reference);
              req.set_memo(tf->memo);
+             req.set_release_order_id(tf->release_order_id);
+             req.set_acquire_order_id(tf->acquire_order_id);
              auto r = Inventory(s, &Stub::RotateLots, req);
              if (!r.ok()) return s.Fail(r.status());
              Emit(s.format, *r, MakeTable(LotColumns(), r->released_lots()), s.out,
@@ -917,6 +920,10 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
   rotate->add_option("--buyer", tf->buyer, "who receives the old metal")->required();
   rotate->add_option("--reference", tf->reference, "the sale or award")->required();
   rotate->add_option("--memo", tf->memo, "free text kept in the journal");
+  rotate->add_option("--release-order-id", tf->release_order_id,
+                     "the approved release order the release executes");
+  rotate->add_option("--acquire-order-id", tf->acquire_order_id,
+                     "the approved acquisition order the purchase executes");
   AddLotInputFlags(rotate, &tf->lots, "CSV of the new lots (same columns as lots acquire)");
 }
 
@@ -1239,14 +1246,17 @@ void AddCommands(CLI::App& app, Session& session, Action* chosen) {
   AddCounts(app, chosen);
   AddQueries(app, chosen);
   AddPrices(app, chosen);
+  AddDecisionCommands(app, chosen);
+  AddAuctionCommands(app, chosen);
   AddDemoCommands(app, chosen);
 }
 
 int Main(int argc, char** argv) {
   Session session;
   CLI::App app{
-      "reservectl: the strategic metal reserve's command-line client (InventoryService over "
-      "gRPC).\nExit status: 0 ok, 1 refused or failed by the server, 2 usage error.",
+      "reservectl: the strategic metal reserve's command-line client (InventoryService and "
+      "DecisionService over gRPC).\n"
+      "Exit status: 0 ok, 1 refused or failed by the server, 2 usage error.",
       "reservectl"};
   app.fallthrough();  // global flags may follow the subcommand
   app.require_subcommand(1);

@@ -46,6 +46,26 @@ Table BuildTable() {
     Add(t, "InventoryService", write, {"admin"});
   }
   Add(t, "InventoryService", "DecideStockCount", {"approver"});
+
+  // DecisionService (services/decision): admins prepare (market data, targets, budgets,
+  // proposals, auctions); approvers approve; admins, approvers, finance and auditors read
+  // recommendations, orders and auction results.
+  for (absl::string_view read :
+       {"ListMarketData", "GetMarketPointHistory", "GetTarget", "ListTargets", "ListAnnualCeilings",
+        "GetBudget", "GetApprovalPolicy", "GetRecommendations", "Optimise", "RunBacktest",
+        "GetProposal", "ListProposals", "GetOrder", "ListOrders", "GetAuction", "ListAuctions",
+        "ListBidders", "GetAuctionResult", "VerifyAuctionResult"}) {
+    Add(t, "DecisionService", read, inventory_readers);
+  }
+  for (absl::string_view write :
+       {"AddMarketData", "ImportMarketData", "SetTarget", "SetAnnualCeiling", "SetBudget",
+        "SetApprovalPolicy", "CreateProposal", "CloseOrder", "CreateAuction", "RegisterBidder",
+        "PlaceBid", "ClearAuction", "RecordPayment", "ForfeitAward", "DeliverLots"}) {
+    Add(t, "DecisionService", write, {"admin"});
+  }
+  for (absl::string_view decide : {"ApproveProposal", "RejectProposal"}) {
+    Add(t, "DecisionService", decide, {"approver"});
+  }
   return t;
 }
 

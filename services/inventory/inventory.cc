@@ -734,6 +734,23 @@ absl::Status CheckMovable(const Lot& l, const std::string& field) {
   return absl::OkStatus();
 }
 
+// Lifts the earmark of auction `reference` from `lot` (in memory) so that the release may
+// proceed. A lot not earmarked for that auction is refused: with its own state's reason
+// (LOT_RELEASED, LOT_PLEDGED ...) if it has one, else LOT_NOT_EARMARKED.
+absl::Status LiftEarmark(Lot& lot, const std::string& reference, const std::string& field) {
+  auto earmark = std::find_if(
+      lot.encumbrances.begin(), lot.encumbrances.end(),
+      [&](const Encumbrance& e) { return e.kind == "earmark" && e.reference == reference; });
+  if (lot.status != LotStatus::kEarmarked || earmark == lot.encumbrances.end()) {
+    if (absl::Status s = CheckMovable(lot, field); !s.ok()) return s;
+    return Precondition(why::kLotNotEarmarked,
+                        absl::StrCat(field, ": lot ", lot.id, " is not earmarked for ", reference));
+  }
+  lot.encumbrances.erase(earmark);
+  lot.status = LotStatus::kInStock;
+  return absl::OkStatus();
+}
+
 // `lines_field` names the lines in the request ("lines", or "release_lines" in a rotation).
 absl::Status CheckReleaseInput(const ReleaseRequest& r, const std::string& lines_field) {
   if (r.lines.empty()) return InvalidField(lines_field, "at least one line");
@@ -768,6 +785,12 @@ absl::StatusOr<ReleaseResult> PlanRelease(
     absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger, r.lines[i].lot_id);
     if (!loaded.ok()) return loaded.status();
     Lot lot = loaded->first;
+    if (!r.earmark_reference.empty()) {
+      if (absl::Status s = LiftEarmark(lot, r.earmark_reference, lp); !s.ok()) return s;
+      if (r.lines[i].mass_g != 0 && r.lines[i].mass_g != lot.net_mass_g) {
+        return InvalidField(lp + ".mass_g", "an auction lot is delivered whole");
+      }
+    }
     if (absl::Status s = CheckMovable(lot, lp); !s.ok()) return s;
     int64_t mass = r.lines[i].mass_g == 0 ? lot.net_mass_g : r.lines[i].mass_g;
     if (mass > lot.net_mass_g || mass == 0) {
@@ -809,11 +832,14 @@ json ReleaseRequestJson(const ReleaseRequest& r) {
   json lines = json::array();
   for (const ReleaseLine& l : r.lines)
     lines.push_back({{"lot_id", l.lot_id}, {"mass_g", l.mass_g}});
-  return {{"lines", lines},
-          {"buyer", r.buyer},
-          {"reference", r.reference},
-          {"order_id", r.order_id},
-          {"memo", r.memo}};
+  json out = {{"lines", lines},
+              {"buyer", r.buyer},
+              {"reference", r.reference},
+              {"order_id", r.order_id},
+              {"memo", r.memo}};
+  // Only when set, so the fingerprints of ordinary releases stay as they were.
+  if (!r.earmark_reference.empty()) out["earmark_reference"] = r.earmark_reference;
+  return out;
 }
 
 json ReleaseResultJson(const ReleaseResult& r) {

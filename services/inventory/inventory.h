@@ -51,6 +51,7 @@ inline constexpr absl::string_view kInsufficientStock = "INSUFFICIENT_STOCK";
 inline constexpr absl::string_view kLotInTransit = "LOT_IN_TRANSIT";
 inline constexpr absl::string_view kLotPledged = "LOT_PLEDGED";
 inline constexpr absl::string_view kLotEarmarked = "LOT_EARMARKED";
+inline constexpr absl::string_view kLotNotEarmarked = "LOT_NOT_EARMARKED";  // auction delivery
 inline constexpr absl::string_view kLotReleased = "LOT_RELEASED";
 inline constexpr absl::string_view kLotNotInTransit = "LOT_NOT_IN_TRANSIT";
 inline constexpr absl::string_view kSameDepot = "SAME_DEPOT";
@@ -133,6 +134,11 @@ struct ReleaseRequest {
   std::string reference;  // the sale, auction or award
   std::string order_id;
   std::string memo;
+  // Set only by the decision service when delivering auction lots: each lot must be earmarked
+  // with an "earmark" encumbrance whose reference is this auction id, and the release lifts
+  // that earmark in the same transaction. Not reachable through the InventoryService API.
+  // (The initializer lets brace-initialised requests omit it without a warning.)
+  std::string earmark_reference{};
 };
 
 struct ReleaseResult {

@@ -525,9 +525,10 @@ grpc::Status InventoryServiceImpl::RotateLots(grpc::ServerContext* context,
                   request->has_business_date() ? &request->business_date() : nullptr);
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   inv::RotateRequest rotate;
-  rotate.release = {FromProto(request->release_lines()), request->buyer(), request->reference(), "",
-                    request->memo()};
+  rotate.release = {FromProto(request->release_lines()), request->buyer(), request->reference(),
+                    request->release_order_id(), request->memo()};
   for (const v1::Lot& l : request->acquire_lots()) rotate.acquire.lots.push_back(FromProto(l));
+  rotate.acquire.order_id = request->acquire_order_id();
   auto done = inventory_->Rotate(*ctx, rotate);
   if (!done.ok()) return ToGrpcStatus(done.status());
   for (const inv::Lot& l : done->value.released.lots) ToProto(l, response->add_released_lots());

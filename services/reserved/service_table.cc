@@ -1,5 +1,7 @@
 #include "services/reserved/service_table.h"
 
+#include "services/decision/decision_service.h"
+#include "services/decision/orders.h"
 #include "services/inventory/inventory_service.h"
 #include "services/ledger/ledger_service.h"
 
@@ -13,13 +15,28 @@ absl::StatusOr<HostedService> MakeLedgerService(const ServiceDeps& deps) {
   return HostedService{std::move(service), [raw] { raw->BeginShutdown(); }};
 }
 
+// Inventory executes approved orders through the decision service's order book, over the
+// same ledger (in this process or, in split mode, the remote one), so an acquisition or release
+// naming an order consumes it in the same transaction.
 absl::StatusOr<HostedService> MakeInventoryService(const ServiceDeps& deps) {
+  auto order_book = std::make_shared<decision::OrderBook>(*deps.ledger);
+  inventory::InventoryOptions options;
+  options.order_hook = order_book.get();
   absl::StatusOr<std::unique_ptr<InventoryServiceImpl>> service =
-      InventoryServiceImpl::Create(*deps.ledger, *deps.authorizer);
+      InventoryServiceImpl::Create(*deps.ledger, *deps.authorizer, options);
   if (!service.ok()) {
     return service.status();
   }
-  return HostedService{*std::move(service), {}};
+  return HostedService{*std::move(service), {}, std::move(order_book)};
+}
+
+absl::StatusOr<HostedService> MakeDecisionService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<DecisionServiceImpl>> service =
+      DecisionServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  return HostedService{*std::move(service), {}, nullptr};
 }
 
 }  // namespace
@@ -28,6 +45,7 @@ const std::vector<ServiceEntry>& ServiceTable() {
   static const std::vector<ServiceEntry> table = {
       {"ledger", MakeLedgerService},
       {"inventory", MakeInventoryService},
+      {"decision", MakeDecisionService},
   };
   return table;
 }

@@ -26,6 +26,9 @@ struct HostedService {
   std::unique_ptr<grpc::Service> service;
   // Called before the server shuts down (ends long-lived streams); may be empty.
   std::function<void()> begin_shutdown;
+  // Objects the service uses and does not own (e.g. the decision service's order hook that
+  // inventory calls); kept alive as long as the service. May be empty.
+  std::shared_ptr<void> owned{};
 };
 
 struct ServiceEntry {

@@ -1,0 +1,77 @@
+// DecisionService glue: proto <-> domain conversions (one place, so that the service class
+// only authorises, converts and calls). Conversions that can fail validate what the domain
+// cannot see in its own types (dates) and name the request field.
+#ifndef RESERVE_SERVICES_DECISION_CONVERT_H_
+#define RESERVE_SERVICES_DECISION_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "reserve/v1/decision.pb.h"
+#include "services/common/auth.h"
+#include "services/decision/auctions.h"
+#include "services/decision/decision.h"
+
+namespace reserve::decision_glue {
+
+namespace dec = decision;
+
+// Default page size of List RPCs (0 in the request).
+inline constexpr size_t kDefaultPageSize = 100;
+
+absl::StatusOr<absl::CivilDay> FromProtoDate(const v1::Date& d, absl::string_view field);
+void ToProtoDate(absl::CivilDay day, v1::Date* out);
+absl::CivilDay Today();
+// The date, or today when the message field is unset.
+absl::StatusOr<absl::CivilDay> DateOrToday(bool has, const v1::Date& d, absl::string_view field);
+absl::StatusOr<dec::Context> MakeContext(const Principal& who, const std::string& request_id,
+                                         bool has_date, const v1::Date& date);
+absl::StatusOr<size_t> PageSize(int32_t page_size);
+
+template <typename T>
+void SetCommit(const dec::Mutation<T>& m, v1::CommitInfo* out) {
+  out->set_seq(m.seq);
+  out->set_replayed(m.replayed);
+}
+
+dec::MarketSeries FromProto(v1::MarketSeries s);
+dec::ProposalStatus FromProto(v1::ProposalStatus s);
+dec::OrderStatus FromProto(v1::OrderStatus s);
+
+absl::StatusOr<dec::MarketPoint> FromProto(const v1::MarketPoint& p, const std::string& field);
+void ToProto(const dec::MarketPoint& p, v1::MarketPoint* out);
+dec::Target FromProto(const v1::Target& t);
+void ToProto(const dec::TargetView& v, v1::TargetResponse* out);
+void ToProto(const dec::CeilingView& v, v1::CeilingStatus* out);
+void ToProto(const dec::BudgetView& v, v1::BudgetStatus* out);
+
+absl::StatusOr<dec::RecommendationQuery> FromProto(const v1::GetRecommendationsRequest& r,
+                                                   absl::string_view prefix);
+void ToProto(const dec::Recommendations& r, v1::GetRecommendationsResponse* out);
+absl::StatusOr<dec::OptimiseQuery> FromProto(const v1::OptimiseRequest& r,
+                                             absl::string_view prefix);
+void ToProto(const dec::Optimisation& o, v1::OptimiseResponse* out);
+absl::StatusOr<dec::BacktestQuery> FromProto(const v1::BacktestRequest& r);
+void ToProto(const dec::engine::BacktestResult& r, v1::BacktestResponse* out);
+
+absl::StatusOr<dec::ProposalRequest> FromProto(const v1::CreateProposalRequest& r);
+void ToProto(const dec::Proposal& p, v1::Proposal* out);
+void ToProto(const dec::OrderView& v, v1::Order* out);
+
+absl::StatusOr<dec::Auction> FromProto(const v1::Auction& a);
+void ToProto(const dec::Auction& a, v1::Auction* out);
+absl::StatusOr<dec::Bidder> FromProto(const v1::Bidder& b);
+void ToProto(const dec::Bidder& b, v1::Bidder* out);
+void ToProto(const dec::Bid& b, v1::Bid* out);
+void ToProto(const dec::Settlement& s, const std::vector<std::string>& delivered,
+             v1::Settlement* out);
+void ToProto(const inventory::Lot& l, v1::Lot* out);
+void ToProto(const dec::AuctionResult& r,
+             const std::map<std::string, std::vector<std::string>>& delivered,
+             v1::AuctionResult* out);
+
+}  // namespace reserve::decision_glue
+
+#endif  // RESERVE_SERVICES_DECISION_CONVERT_H_
