@@ -1,5 +1,7 @@
 #include "services/reserved/service_table.h"
 
+#include "services/commercial/commercial_service.h"
+#include "services/commercial/financing_service.h"
 #include "services/inventory/inventory_service.h"
 #include "services/ledger/ledger_service.h"
 
@@ -22,12 +24,35 @@ absl::StatusOr<HostedService> MakeInventoryService(const ServiceDeps& deps) {
   return HostedService{*std::move(service), {}};
 }
 
+absl::StatusOr<HostedService> MakeCommercialService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<CommercialReserveServiceImpl>> service =
+      CommercialReserveServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  return HostedService{*std::move(service), {}};
+}
+
+// Also runs the mark-to-market follower; begin_shutdown ends event streams and stops it
+// before the ledger closes.
+absl::StatusOr<HostedService> MakeFinancingService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<FinancingServiceImpl>> service =
+      FinancingServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  FinancingServiceImpl* raw = service->get();
+  return HostedService{*std::move(service), [raw] { raw->BeginShutdown(); }};
+}
+
 }  // namespace
 
 const std::vector<ServiceEntry>& ServiceTable() {
   static const std::vector<ServiceEntry> table = {
       {"ledger", MakeLedgerService},
       {"inventory", MakeInventoryService},
+      {"commercial", MakeCommercialService},
+      {"financing", MakeFinancingService},
   };
   return table;
 }
