@@ -147,7 +147,13 @@ std::string Fingerprint(absl::string_view text) {
     a = (a ^ c) * 1099511628211ULL;
     b = (b ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
   }
-  return absl::StrFormat("%016x%016x", a, b);
+  // A final avalanche (splitmix64's), so ids from similar request ids do not look alike.
+  auto mix = [](uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  return absl::StrFormat("%016x%016x", mix(a), mix(b ^ a));
 }
 
 absl::StatusOr<ledger::RecordSet> ReadRecords(ledger::Ledger& ledger,
