@@ -25,6 +25,8 @@
 //
 // Request and object ids carry a per-run prefix (--run-id, default from the clock), so runs
 // against one store never collide.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -41,7 +43,9 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "grpcpp/grpcpp.h"
 #include "reserve/v1/commercial.grpc.pb.h"
@@ -78,7 +82,23 @@ struct Flags {
   int verify_lots = 1;
   std::string price_date = "2099-12-31";
   std::string run_id;
+  int server_pid = 0;
 };
+
+// utime + stime of process `pid` in clock ticks (0 if unreadable).
+int64_t CpuTicks(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(close + 2), ' ');
+  // After the command: state is field 3 of stat(5), so utime (14) and stime (15) are at
+  // positions 11 and 12 here.
+  if (fields.size() < 13) return 0;
+  int64_t utime = 0, stime = 0;
+  if (!absl::SimpleAtoi(fields[11], &utime) || !absl::SimpleAtoi(fields[12], &stime)) return 0;
+  return utime + stime;
+}
 
 std::string LotId(const Flags& f, int64_t n) { return absl::StrCat(f.run_id, "-L", n); }
 std::string EnterpriseId(const Flags& f) { return absl::StrCat(f.run_id, "-E"); }
@@ -452,6 +472,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--price-date", f.price_date, "date of the bench's price mark");
   app.add_option("--run-id", f.run_id, "prefix of every id (default: from the clock)");
+  app.add_option("--server-pid", f.server_pid,
+                 "report the server's CPU time per attempt and per pledge (/proc/<pid>/stat)");
   CLI11_PARSE(app, argc, argv);
   for (auto [path, token] : {std::pair{&f.admin_token_file, &f.admin_token},
                              std::pair{&f.bank_a_token_file, &f.bank_a_token},
@@ -477,6 +499,7 @@ int Main(int argc, char** argv) {
     WaitForMark(f, *bank_a);
   }
 
+  const int64_t server_ticks_before = f.server_pid > 0 ? CpuTicks(f.server_pid) : 0;
   const Clock::time_point begin = Clock::now();
   const Clock::time_point end = begin + std::chrono::seconds(f.seconds);
   BankResult a, b;
@@ -485,6 +508,7 @@ int Main(int argc, char** argv) {
   ta.join();
   tb.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  const int64_t server_ticks = f.server_pid > 0 ? CpuTicks(f.server_pid) - server_ticks_before : 0;
   const int64_t ok = a.ok + b.ok;
   const int64_t attempts = static_cast<int64_t>(a.latencies_ns.size() + b.latencies_ns.size());
   std::vector<int64_t> all = a.latencies_ns;
@@ -497,6 +521,15 @@ int Main(int argc, char** argv) {
   PrintBank("B", b);
   std::printf("  latency ms (all attempts): p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", p.p50_ms,
               p.p99_ms, p.p999_ms, p.max_ms);
+  if (f.server_pid > 0 && attempts > 0 && ok > 0) {
+    const double cpu_ms =
+        static_cast<double>(server_ticks) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    std::printf(
+        "  server CPU: %.2f s over the race = %.1f%% of one core; %.3f ms per attempt, "
+        "%.3f ms per committed pledge\n",
+        cpu_ms / 1000.0, cpu_ms / 10.0 / elapsed, cpu_ms / static_cast<double>(attempts),
+        cpu_ms / static_cast<double>(ok));
+  }
 
   // The Qingdao invariant, read back from the server.
   int64_t pledges_a = 0, pledges_b = 0;
