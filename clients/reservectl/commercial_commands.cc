@@ -174,7 +174,7 @@ const Columns<v1::SubsidyLine>& LineColumns() {
        Align::kRight},
       {"storage", [](const v1::SubsidyLine& l) { return Money(l.storage_subsidy_minor()); },
        Align::kRight},
-      {"financed_days", [](const v1::SubsidyLine& l) { return Money(l.financed_minor_days()); },
+      {"principal_days", [](const v1::SubsidyLine& l) { return Money(l.financed_minor_days()); },
        Align::kRight},
       {"interest", [](const v1::SubsidyLine& l) { return Money(l.interest_subsidy_minor()); },
        Align::kRight},

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/reservectl/commercial_commands.h"
@@ -185,46 +186,52 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
     uint32_t max = 0;
   };
   auto ef = std::make_shared<EventFlags>();
-  CLI::App* events = Leaf(
-      bank, "events",
-      "Your pledges' events from a cursor: created, margin call, call-up, released, enforced",
-      chosen, [ef](Session& s) {
-        v1::WatchEventsRequest req;
-        uint64_t seq = 0;
-        uint32_t index = 0;
-        if (!ef->after.empty()) {
-          if (absl::Status st = ParseCursor(ef->after, &seq, &index); !st.ok()) {
-            return s.Usage(st.message());
-          }
-        }
-        req.set_after_seq(seq);
-        req.set_after_index(index);
-        req.set_follow(ef->follow);
-        req.set_max_events(ef->max != 0 ? ef->max : (ef->follow ? 0 : kMaxEventsPrinted));
-        absl::StatusOr<Connection*> c = s.connection();
-        if (!c.ok()) return s.Fail(c.status());
-        auto ctx = (*c)->StreamContext(ef->follow);
-        auto reader = (*c)->financing().WatchEvents(ctx.get(), req);
-        v1::PledgeEvent e;
-        if (s.format == Format::kTable) s.out << "cursor     date        kind         pledge_id\n";
-        while (reader->Read(&e)) {
-          // One line per event, flushed, so a following reader sees each as it comes.
-          if (s.format == Format::kJson) {
-            PrintJson(e, s.out);
-          } else {
-            s.out << absl::StrCat(e.seq(), ".", e.index()) << "  " << FormatDate(e.business_date())
-                  << "  " << EnumName(v1::PledgeEventKind_descriptor(), e.kind()) << "  "
-                  << e.pledge_id();
-            if (e.kind() == v1::PLEDGE_EVENT_KIND_MARGIN_CALL) s.out << "  ltv " << Bp(e.ltv_bp());
-            if (e.kind() == v1::PLEDGE_EVENT_KIND_CALL_UP) s.out << "  call-up " << e.call_up_id();
-            s.out << "\n";
-          }
-          s.out.flush();
-        }
-        absl::Status st = FromGrpcStatus(reader->Finish());
-        if (!st.ok()) return s.Fail(st);
-        return kExitOk;
-      });
+  CLI::App* events =
+      Leaf(bank, "events",
+           "Your pledges' events from a cursor: created, margin call, call-up, released, enforced",
+           chosen, [ef](Session& s) {
+             v1::WatchEventsRequest req;
+             uint64_t seq = 0;
+             uint32_t index = 0;
+             if (!ef->after.empty()) {
+               if (absl::Status st = ParseCursor(ef->after, &seq, &index); !st.ok()) {
+                 return s.Usage(st.message());
+               }
+             }
+             req.set_after_seq(seq);
+             req.set_after_index(index);
+             req.set_follow(ef->follow);
+             req.set_max_events(ef->max != 0 ? ef->max : (ef->follow ? 0 : kMaxEventsPrinted));
+             absl::StatusOr<Connection*> c = s.connection();
+             if (!c.ok()) return s.Fail(c.status());
+             auto ctx = (*c)->StreamContext(ef->follow);
+             auto reader = (*c)->financing().WatchEvents(ctx.get(), req);
+             v1::PledgeEvent e;
+             if (s.format == Format::kTable) {
+               s.out << absl::StrFormat("%-10s  %-10s  %-11s  %s\n", "cursor", "date", "kind",
+                                        "pledge_id");
+             }
+             while (reader->Read(&e)) {
+               // One line per event, flushed, so a following reader sees each as it comes.
+               if (s.format == Format::kJson) {
+                 PrintJson(e, s.out);
+               } else {
+                 s.out << absl::StrFormat(
+                     "%-10s  %-10s  %-11s  %s", absl::StrCat(e.seq(), ".", e.index()),
+                     FormatDate(e.business_date()),
+                     EnumName(v1::PledgeEventKind_descriptor(), e.kind()), e.pledge_id());
+                 if (e.kind() == v1::PLEDGE_EVENT_KIND_MARGIN_CALL)
+                   s.out << "  ltv " << Bp(e.ltv_bp());
+                 if (e.kind() == v1::PLEDGE_EVENT_KIND_CALL_UP)
+                   s.out << "  call-up " << e.call_up_id();
+                 s.out << "\n";
+               }
+               s.out.flush();
+             }
+             absl::Status st = FromGrpcStatus(reader->Finish());
+             if (!st.ok()) return s.Fail(st);
+             return kExitOk;
+           });
   events->add_option("--after", ef->after, "resume after this cursor SEQ[.INDEX] (default: all)");
   events->add_flag("--follow", ef->follow, "keep waiting for new events (Ctrl-C stops)");
   events->add_option("--max", ef->max, "stop after this many events");

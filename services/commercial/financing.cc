@@ -879,6 +879,9 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
     MarkToMarketRecord summary;
     summary.source_seq = seq;
     summary.prices = effective;
+    // The margin calls take effect as of the latest mark that moved the price.
+    absl::CivilDay as_of = effective.front().date;
+    for (const MarkedPrice& p : effective) as_of = std::max(as_of, p.date);
     std::vector<ledger::RecordWrite> changed;
     for (const ledger::Record& r : pledges->records) {
       absl::StatusOr<Pledge> p = DecodePledge(r.value);
@@ -909,7 +912,7 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
       ledger::Transaction tx;
       tx.kind = "financing.mark_to_market";
       tx.principal = std::string(kSystemPrincipal);
-      tx.business_date = entry.tx.business_date;
+      tx.business_date = as_of;
       std::string content;
       for (size_t i = start; i < end; ++i) {
         absl::StrAppend(&content, changed[i].key, "@", changed[i].expected_version, ";");

@@ -213,7 +213,7 @@ TEST_F(ReservectlCommercialTest, APilotFromEnrolmentToCallUp) {
     if (absl::StrContains(events.out, "margin_call")) break;
     usleep(50'000);
   }
-  EXPECT_THAT(events.out, HasSubstr("created  " + pledge_id));
+  EXPECT_THAT(events.out, HasSubstr("created      " + pledge_id));
   EXPECT_THAT(events.out, HasSubstr("margin_call  " + pledge_id + "  ltv 88.89%"));
   // Resuming after the first event shows only the margin call.
   std::string first_cursor = Lines(events.out)[1].substr(0, Lines(events.out)[1].find(' '));
@@ -266,8 +266,8 @@ TEST_F(ReservectlCommercialTest, APilotFromEnrolmentToCallUp) {
   EXPECT_THAT(delivered.out, HasSubstr("7000000.00"));
   EXPECT_THAT(delivered.out, HasSubstr("fulfilled"));
   Result after = Ok({"bank", "events", "--after", first_cursor}, kIcbc);
-  EXPECT_THAT(after.out, HasSubstr("call_up  " + pledge_id + "  call-up CALL-2025-01"));
-  EXPECT_THAT(after.out, HasSubstr("released  " + pledge_id));
+  EXPECT_THAT(after.out, HasSubstr("call_up      " + pledge_id + "  call-up CALL-2025-01"));
+  EXPECT_THAT(after.out, HasSubstr("released     " + pledge_id));
 
   // Usage errors exit 2 and send nothing.
   EXPECT_EQ(
