@@ -19,7 +19,8 @@ bank:<id>); the server scopes everything to that bank.
       per line. With --cursor-file the cursor (seq, index) of every event handled is saved
       there, and the next run resumes after it; with --follow it waits for new events and, when
       the connection drops (a server restart), reconnects and resumes from the cursor, so no
-      event is lost or handled twice.
+      event is lost or handled twice (a SIGKILL between printing an event and saving its
+      cursor hands that one event over again: handle events idempotently by cursor).
 
 Exit status: 0 on success, 1 when the call fails (status code, message, reason and field on
 stderr), 2 on bad usage.
@@ -30,12 +31,50 @@ import datetime
 import decimal
 import json
 import os
+import signal
 import sys
 import time
 
 RPC_TIMEOUT_S = 30             # one unary call; generous for a loaded server
 RECONNECT_BACKOFF_S = (0.2, 5)  # first and longest wait between reconnects (--follow)
 MAX_RECONNECTS = 1000           # a follower gives up after this many failed reconnects
+
+
+class StopSignals:
+    """SIGTERM and SIGINT stop the program (KeyboardInterrupt in the main thread), except
+    inside `held()`, where they are noted and acted on when the block ends. (A signal mask
+    would not do: gRPC's own threads would take the signal and end the process.)"""
+
+    def __init__(self):
+        self.holding = False
+        self.pending = False
+
+    def install(self):
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, self._on_signal)
+
+    def _on_signal(self, signum, frame):
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def held(self):
+        outer = self
+
+        class Block:
+            def __enter__(self):
+                outer.holding = True
+
+            def __exit__(self, *exc):
+                outer.holding = False
+                if outer.pending:
+                    raise KeyboardInterrupt
+                return False
+        return Block()
+
+
+STOP = StopSignals()
 
 
 def parse_args(argv):
@@ -219,10 +258,15 @@ def watch(grpc, stub, pb, md, args, error_pb2):
                     record["ltv_bp"] = event.ltv_bp
                 if event.kind == pb.PLEDGE_EVENT_KIND_CALL_UP:
                     record["call_up_id"] = event.call_up_id
-                print(json.dumps(record), flush=True)  # handle the event, then move the cursor
-                cursor = (event.seq, event.index)
-                if args.cursor_file:
-                    save_cursor(args.cursor_file, cursor)
+                # Handle the event and move the cursor with SIGTERM/SIGINT held back, so a stop
+                # never falls between the two (a SIGKILL or a crash still can: the next run
+                # then hands that one event over again, so handle events idempotently by
+                # cursor, or keep the cursor in the same transaction as your own state).
+                with STOP.held():
+                    print(json.dumps(record), flush=True)
+                    cursor = (event.seq, event.index)
+                    if args.cursor_file:
+                        save_cursor(args.cursor_file, cursor)
                 seen += 1
                 failures = 0
             return 0  # the server ended the stream: at the head (no --follow) or --max reached
@@ -238,6 +282,7 @@ def watch(grpc, stub, pb, md, args, error_pb2):
 
 def main(argv):
     args = parse_args(argv)
+    STOP.install()
     if args.gen_dir:
         sys.path.insert(0, args.gen_dir)
     try:
