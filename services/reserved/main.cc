@@ -47,6 +47,13 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 // How long in-flight RPCs may run after SIGTERM before they are cancelled.
 constexpr std::chrono::seconds kShutdownGrace{10};
+// gRPC's synchronous server keeps at most MAX_POLLERS idle threads (default 2): with many
+// calls in flight it creates and destroys about one thread per call. Keeping up to
+// kMaxPollers idle threads for reuse, measured by hand (financing-bench and reserve-bench,
+// 64 calls in flight, 2 cores): server CPU per CreatePledge 0.82 -> 0.48 ms, per AcquireLots
+// 0.67 -> 0.53 ms; VerifyLots p99 ~5 -> ~1 ms. A bound, not a pool size: idle threads only.
+constexpr int kMinPollers = 4;
+constexpr int kMaxPollers = 256;
 
 // ---------------------------------------------------------------------------------------
 // Flags.
@@ -326,6 +333,8 @@ int Serve(const ServeFlags& flags, bool data_dir_given, sigset_t signals) {
   builder.AddListeningPort(flags.listen, *server_credentials, &port);
   builder.SetMaxReceiveMessageSize(ledger::kMaxRequestMessageBytes);
   builder.SetMaxSendMessageSize(ledger::kMaxResponseMessageBytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, kMinPollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back((*metrics)->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
