@@ -21,7 +21,7 @@
 // broken invariant.
 //
 // Verify: --verify-calls sequential VerifyLots calls of --verify-lots random lots each (as
-// bank A), after the race; prints p50/p99/p99.9.
+// bank A), after the race (or instead of it with --verify-only); prints p50/p99/p99.9.
 //
 // Request and object ids carry a per-run prefix (--run-id, default from the clock), so runs
 // against one store never collide.
@@ -83,6 +83,7 @@ struct Flags {
   std::string price_date = "2099-12-31";
   std::string run_id;
   int server_pid = 0;
+  bool verify_only = false;
 };
 
 // utime + stime of process `pid` in clock ticks (0 if unreadable).
@@ -472,6 +473,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--price-date", f.price_date, "date of the bench's price mark");
   app.add_option("--run-id", f.run_id, "prefix of every id (default: from the clock)");
+  app.add_flag("--verify-only", f.verify_only, "set up, then time VerifyLots only (no race)");
   app.add_option("--server-pid", f.server_pid,
                  "report the server's CPU time per attempt and per pledge (/proc/<pid>/stat)");
   CLI11_PARSE(app, argc, argv);
@@ -494,6 +496,7 @@ int Main(int argc, char** argv) {
       f.address.c_str(), static_cast<long long>(f.lots), f.clients, f.seconds, f.lots_per_pledge,
       f.run_id.c_str());
   Setup(f, OwnChannel(f.address));
+  if (f.verify_only) return RunVerify(f);
   {
     auto bank_a = pb::FinancingService::NewStub(OwnChannel(f.address));
     WaitForMark(f, *bank_a);
