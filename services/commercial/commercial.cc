@@ -941,6 +941,152 @@ absl::StatusOr<Mutation<CallUp>> CommercialReserve::IssueCallUp(const Context& c
                          &DecodeCallUp);
 }
 
+namespace {
+
+// What a call-up delivery adds up to while its lots are planned one by one.
+struct DeliveryPlan {
+  std::map<std::string, std::pair<Pledge, uint64_t>> pledges;  // id -> (pledge, version)
+  std::vector<inventory::OwnerChange> changes;
+  internal::Postings payments;
+  std::vector<ledger::RecordWrite> lot_writes;
+  int64_t total_paid = 0;
+  int64_t delivered_g = 0;
+};
+
+// Whether `lot` may be delivered on `c`: the enterprise's commercial lot, or one a bank took
+// on default subject to the agreement's call-up right; in stock or pledged; of the metal; in
+// one of the agreement's warehouses. Sets `taken_on_default`.
+absl::Status CheckCallable(const Lot& lot, const CallUp& c, const Agreement& a,
+                           const std::string& field, bool& taken_on_default) {
+  const bool enterprise_lot =
+      lot.owner == c.enterprise_id && lot.reserve_class == ReserveClass::kCommercial;
+  taken_on_default =
+      absl::StartsWith(lot.owner, "bank:") &&
+      std::any_of(lot.encumbrances.begin(), lot.encumbrances.end(), [&](const Encumbrance& e) {
+        return e.kind == kCallUpRightEncumbrance && e.reference == a.id;
+      });
+  const bool in_place =
+      lot.metal == c.metal &&
+      (lot.status == LotStatus::kInStock || lot.status == LotStatus::kPledged) &&
+      std::find(a.depot_ids.begin(), a.depot_ids.end(), lot.depot) != a.depot_ids.end();
+  if (!in_place || (!enterprise_lot && !taken_on_default)) {
+    return Precondition(why::kLotNotCallable,
+                        absl::StrCat(field, ": lot ", lot.id, " is not ", c.enterprise_id, "'s ",
+                                     c.metal, " in stock in a warehouse of agreement ", a.id));
+  }
+  return absl::OkStatus();
+}
+
+// A pledged lot follows the agreement: its bank's consent if asked for; the bank paid first
+// up to the principal; the lot leaves the pledge (released when none is left).
+absl::Status SettlePledgedLot(ledger::Ledger& ledger, const Lot& lot, const Encumbrance& lien,
+                              const CallUp& c, const Agreement& a, const Context& ctx,
+                              const std::string& field, int64_t proceeds, CallUpDelivery& d,
+                              DeliveryPlan& plan) {
+  auto it = plan.pledges.find(lien.reference);
+  if (it == plan.pledges.end()) {
+    absl::StatusOr<ledger::RecordSet> r = ReadRecords(ledger, {keys::Pledge(lien.reference)});
+    if (!r.ok()) return r.status();
+    if (r->records[0].version == 0) {
+      return absl::InternalError(
+          absl::StrCat("lot ", lot.id, " names missing pledge ", lien.reference));
+    }
+    absl::StatusOr<Pledge> p = DecodePledge(r->records[0].value);
+    if (!p.ok()) return p.status();
+    it = plan.pledges.emplace(lien.reference, std::make_pair(*std::move(p), r->records[0].version))
+             .first;
+  }
+  Pledge& p = it->second.first;
+  if (a.pledged_lots_need_bank_consent &&
+      std::find(p.consented_call_up_ids.begin(), p.consented_call_up_ids.end(), c.id) ==
+          p.consented_call_up_ids.end()) {
+    return Precondition(why::kBankConsentRequired,
+                        absl::StrCat(field, ": lot ", lot.id,
+                                     " is pledged; its bank has not consented to call-up ", c.id));
+  }
+  d.bank = p.bank;
+  if (a.bank_paid_first) {
+    d.paid_to_bank_minor = std::min(proceeds, p.principal_minor);
+    d.paid_to_enterprise_minor = proceeds - d.paid_to_bank_minor;
+    if (d.paid_to_bank_minor > 0) {
+      p.principal_minor -= d.paid_to_bank_minor;
+      p.principal_history.push_back(PrincipalStep{ctx.business_date, p.principal_minor});
+    }
+  }
+  std::erase(p.lot_ids, lot.id);
+  p.collateral_mass_g -= lot.net_mass_g;
+  p.event = PledgeEventKind::kNone;
+  p.event_ref.clear();
+  if (p.lot_ids.empty()) {
+    p.status = PledgeStatus::kReleased;
+    p.end_date = ctx.business_date;
+    p.event = PledgeEventKind::kReleased;
+  }
+  return absl::OkStatus();
+}
+
+// Plans the delivery of one lot: who is paid what, the owner change, the lot's new record.
+absl::Status PlanLotDelivery(ledger::Ledger& ledger, const ledger::Record& r, CallUp& c,
+                             const Agreement& a, const Context& ctx, const std::string& field,
+                             DeliveryPlan& plan) {
+  absl::StatusOr<Lot> lot = inventory::DecodeLot(r.value);
+  if (!lot.ok()) return lot.status();
+  if (plan.delivered_g >= c.quantity_g) {
+    return Precondition(why::kDeliveryExceeds,
+                        absl::StrCat(field, ": the call-up's ", c.quantity_g,
+                                     " g are delivered before lot ", lot->id));
+  }
+  bool taken_on_default = false;
+  if (absl::Status s = CheckCallable(*lot, c, a, field, taken_on_default); !s.ok()) return s;
+  std::optional<int64_t> proceeds = ValueOfMass(lot->net_mass_g, c.price_minor_per_t);
+  if (!proceeds.has_value()) return absl::OutOfRangeError("proceeds overflow 64 bits");
+  CallUpDelivery d;
+  d.lot_id = lot->id;
+  d.mass_g = lot->net_mass_g;
+  d.business_date = ctx.business_date;
+  d.late = ctx.business_date > c.due_date;
+  d.paid_to_enterprise_minor = *proceeds;
+  if (taken_on_default) {  // the bank owns it now: all to the bank
+    d.bank = lot->owner.substr(std::string("bank:").size());
+    d.paid_to_bank_minor = *proceeds;
+    d.paid_to_enterprise_minor = 0;
+  }
+  for (const Encumbrance& e : lot->encumbrances) {
+    if (e.kind != kPledgeEncumbrance) continue;
+    if (absl::Status s = SettlePledgedLot(ledger, *lot, e, c, a, ctx, field, *proceeds, d, plan);
+        !s.ok()) {
+      return s;
+    }
+  }
+  const std::string budget = keys::BudgetAccount(Budget::kCallUp, c.currency);
+  plan.payments.Move(c.currency, budget, true,
+                     keys::PaidAccount(Budget::kCallUp, c.currency, BankOwner(d.bank)), false,
+                     d.paid_to_bank_minor);
+  plan.payments.Move(c.currency, budget, true,
+                     keys::PaidAccount(Budget::kCallUp, c.currency, c.enterprise_id), false,
+                     d.paid_to_enterprise_minor);
+  std::optional<int64_t> paid = CheckedAdd(plan.total_paid, *proceeds);
+  std::optional<int64_t> delivered = CheckedAdd(plan.delivered_g, lot->net_mass_g);
+  if (!paid.has_value() || !delivered.has_value()) {
+    return absl::OutOfRangeError("call-up totals overflow 64 bits");
+  }
+  plan.total_paid = *paid;
+  plan.delivered_g = *delivered;
+  if (d.late) c.delivered_late_g += lot->net_mass_g;
+  plan.changes.push_back({*lot, c.state_owner, ReserveClass::kCentral});
+  Lot after = *lot;
+  after.owner = c.state_owner;
+  after.reserve_class = ReserveClass::kCentral;
+  after.status = LotStatus::kInStock;
+  after.encumbrances.clear();
+  plan.lot_writes.push_back(
+      ledger::RecordWrite{keys::Lot(after.id), r.version, inventory::EncodeLot(after), false});
+  c.deliveries.push_back(std::move(d));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Mutation<CallUp>> CommercialReserve::RecordDelivery(
     const Context& ctx, absl::string_view call_up_id, const std::vector<std::string>& lot_ids) {
   if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
@@ -966,159 +1112,45 @@ absl::StatusOr<Mutation<CallUp>> CommercialReserve::RecordDelivery(
     }
     absl::StatusOr<Loaded<Agreement>> agreement = LoadAgreement(ledger_, c.agreement_id);
     if (!agreement.ok()) return agreement.status();
-    const Agreement& a = agreement->value;
     std::vector<std::string> lot_keys;
     for (const std::string& id : lot_ids) lot_keys.push_back(keys::Lot(id));
     absl::StatusOr<ledger::RecordSet> lots = ReadRecords(ledger_, lot_keys);
     if (!lots.ok()) return lots.status();
-
-    // Pledges the delivered lots are pledged under, loaded once each.
-    std::map<std::string, std::pair<Pledge, uint64_t>> pledges;
-    Plan plan;
-    std::vector<inventory::OwnerChange> changes;
-    internal::Postings payments;
-    const std::string budget = keys::BudgetAccount(Budget::kCallUp, c.currency);
-    int64_t total_paid = 0;
-    int64_t delivered = c.delivered_g;
+    DeliveryPlan delivery;
+    delivery.delivered_g = c.delivered_g;
     for (size_t i = 0; i < lot_ids.size(); ++i) {
       const std::string field = absl::StrCat("lot_ids[", i, "]");
-      const ledger::Record& r = lots->records[i];
-      if (r.version == 0) {
+      if (lots->records[i].version == 0) {
         return NotFound(why::kUnknownLot, absl::StrCat(field, ": no lot ", lot_ids[i]));
       }
-      absl::StatusOr<Lot> lot = inventory::DecodeLot(r.value);
-      if (!lot.ok()) return lot.status();
-      if (delivered >= c.quantity_g) {
-        return Precondition(why::kDeliveryExceeds,
-                            absl::StrCat(field, ": the call-up's ", c.quantity_g,
-                                         " g are delivered before lot ", lot->id));
+      if (absl::Status s =
+              PlanLotDelivery(ledger_, lots->records[i], c, agreement->value, ctx, field, delivery);
+          !s.ok()) {
+        return s;
       }
-      const bool enterprise_lot =
-          lot->owner == c.enterprise_id && lot->reserve_class == ReserveClass::kCommercial;
-      const bool taken_on_default =
-          absl::StartsWith(lot->owner, "bank:") &&
-          std::any_of(lot->encumbrances.begin(), lot->encumbrances.end(),
-                      [&](const Encumbrance& e) {
-                        return e.kind == kCallUpRightEncumbrance && e.reference == a.id;
-                      });
-      const bool in_place =
-          lot->metal == c.metal &&
-          (lot->status == LotStatus::kInStock || lot->status == LotStatus::kPledged) &&
-          std::find(a.depot_ids.begin(), a.depot_ids.end(), lot->depot) != a.depot_ids.end();
-      if (!in_place || (!enterprise_lot && !taken_on_default)) {
-        return Precondition(
-            why::kLotNotCallable,
-            absl::StrCat(field, ": lot ", lot->id, " is not ", c.enterprise_id, "'s ", c.metal,
-                         " in stock in a warehouse of agreement ", a.id));
-      }
-      std::optional<int64_t> proceeds = ValueOfMass(lot->net_mass_g, c.price_minor_per_t);
-      if (!proceeds.has_value()) return absl::OutOfRangeError("proceeds overflow 64 bits");
-      CallUpDelivery d;
-      d.lot_id = lot->id;
-      d.mass_g = lot->net_mass_g;
-      d.business_date = ctx.business_date;
-      d.late = ctx.business_date > c.due_date;
-      d.paid_to_enterprise_minor = *proceeds;
-      if (taken_on_default) {
-        d.bank = lot->owner.substr(std::string("bank:").size());
-        d.paid_to_bank_minor = *proceeds;
-        d.paid_to_enterprise_minor = 0;
-      }
-      // A pledged lot: consent if the agreement asks for it; the bank is paid first.
-      const Encumbrance* lien = nullptr;
-      for (const Encumbrance& e : lot->encumbrances) {
-        if (e.kind == kPledgeEncumbrance) lien = &e;
-      }
-      if (lien != nullptr) {
-        auto it = pledges.find(lien->reference);
-        if (it == pledges.end()) {
-          absl::StatusOr<ledger::RecordSet> pr =
-              ReadRecords(ledger_, {keys::Pledge(lien->reference)});
-          if (!pr.ok()) return pr.status();
-          if (pr->records[0].version == 0) {
-            return absl::InternalError(
-                absl::StrCat("lot ", lot->id, " names missing pledge ", lien->reference));
-          }
-          absl::StatusOr<Pledge> p = DecodePledge(pr->records[0].value);
-          if (!p.ok()) return p.status();
-          it = pledges
-                   .emplace(lien->reference, std::make_pair(*std::move(p), pr->records[0].version))
-                   .first;
-        }
-        Pledge& p = it->second.first;
-        if (a.pledged_lots_need_bank_consent &&
-            std::find(p.consented_call_up_ids.begin(), p.consented_call_up_ids.end(), c.id) ==
-                p.consented_call_up_ids.end()) {
-          return Precondition(
-              why::kBankConsentRequired,
-              absl::StrCat(field, ": lot ", lot->id,
-                           " is pledged; its bank has not consented to call-up ", c.id));
-        }
-        d.bank = p.bank;
-        if (a.bank_paid_first) {
-          d.paid_to_bank_minor = std::min(*proceeds, p.principal_minor);
-          d.paid_to_enterprise_minor = *proceeds - d.paid_to_bank_minor;
-          if (d.paid_to_bank_minor > 0) {
-            p.principal_minor -= d.paid_to_bank_minor;
-            p.principal_history.push_back(PrincipalStep{ctx.business_date, p.principal_minor});
-          }
-        }
-        std::erase(p.lot_ids, lot->id);
-        p.collateral_mass_g -= lot->net_mass_g;
-        p.event = PledgeEventKind::kNone;
-        p.event_ref.clear();
-        if (p.lot_ids.empty()) {
-          p.status = PledgeStatus::kReleased;
-          p.end_date = ctx.business_date;
-          p.event = PledgeEventKind::kReleased;
-        }
-      }
-      if (d.paid_to_bank_minor > 0) {
-        payments.Move(c.currency, budget, true,
-                      keys::PaidAccount(Budget::kCallUp, c.currency, BankOwner(d.bank)), false,
-                      d.paid_to_bank_minor);
-      }
-      if (d.paid_to_enterprise_minor > 0) {
-        payments.Move(c.currency, budget, true,
-                      keys::PaidAccount(Budget::kCallUp, c.currency, c.enterprise_id), false,
-                      d.paid_to_enterprise_minor);
-      }
-      std::optional<int64_t> paid = CheckedAdd(total_paid, *proceeds);
-      std::optional<int64_t> now = CheckedAdd(delivered, lot->net_mass_g);
-      if (!paid.has_value() || !now.has_value()) {
-        return absl::OutOfRangeError("call-up totals overflow 64 bits");
-      }
-      total_paid = *paid;
-      delivered = *now;
-      if (d.late) c.delivered_late_g += lot->net_mass_g;
-      changes.push_back({*lot, c.state_owner, ReserveClass::kCentral});
-      Lot after = *lot;
-      after.owner = c.state_owner;
-      after.reserve_class = ReserveClass::kCentral;
-      after.status = LotStatus::kInStock;
-      after.encumbrances.clear();
-      plan.tx.writes.push_back(
-          ledger::RecordWrite{keys::Lot(after.id), r.version, inventory::EncodeLot(after), false});
-      c.deliveries.push_back(std::move(d));
     }
     absl::StatusOr<int64_t> balance = BudgetBalanceOf(ledger_, Budget::kCallUp, c.currency, {});
     if (!balance.ok()) return balance.status();
-    if (*balance < total_paid) {
+    if (*balance < delivery.total_paid) {
       return Precondition(why::kBudgetInsufficient,
                           absl::StrCat("the call-up budget holds ", *balance, " ", c.currency,
-                                       " minor units; the delivery costs ", total_paid));
+                                       " minor units; the delivery costs ", delivery.total_paid));
     }
-    if (absl::Status s = inventory::AddOwnerChangePostings(changes, plan.tx); !s.ok()) return s;
-    if (absl::Status s = payments.Finish(plan.tx); !s.ok()) return s;
-    for (auto& [id, pv] : pledges) {
-      plan.tx.writes.push_back(
-          ledger::RecordWrite{keys::Pledge(id), pv.second, EncodePledge(pv.first), false});
-    }
-    std::optional<int64_t> paid = CheckedAdd(c.paid_minor, total_paid);
+    std::optional<int64_t> paid = CheckedAdd(c.paid_minor, delivery.total_paid);
     if (!paid.has_value()) return absl::OutOfRangeError("call-up totals overflow 64 bits");
-    c.delivered_g = delivered;
+    c.delivered_g = delivery.delivered_g;
     c.paid_minor = *paid;
     if (c.delivered_g >= c.quantity_g) c.status = CallUpStatus::kFulfilled;
+    Plan plan;
+    if (absl::Status s = inventory::AddOwnerChangePostings(delivery.changes, plan.tx); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = delivery.payments.Finish(plan.tx); !s.ok()) return s;
+    plan.tx.writes = std::move(delivery.lot_writes);
+    for (auto& [id, pledge] : delivery.pledges) {
+      plan.tx.writes.push_back(
+          ledger::RecordWrite{keys::Pledge(id), pledge.second, EncodePledge(pledge.first), false});
+    }
     plan.response = EncodeCallUp(c);
     plan.tx.writes.push_back(
         ledger::RecordWrite{keys::CallUp(c.id), loaded->version, plan.response, false});

@@ -333,156 +333,198 @@ absl::StatusOr<Verification> Financing::VerifyLots(absl::string_view bank,
 
 // ---- Pledges ----
 
+namespace {
+
+// What CreatePledge decides from: the lots as read, and what their depots, the marked price
+// and the borrower's agreements say, all at one sequence number.
+struct PledgeInputs {
+  std::vector<LoadedLot> lots;
+  int64_t mass_g = 0;
+  MarkedPrice price;
+  std::string price_key;
+  uint64_t price_version = 0;
+  std::string agreement_id;
+};
+
+// Read 2 (at `at_seq`): depots' approval, the marked price, the borrower's agreement index.
+absl::Status ReadMarket(ledger::Ledger& ledger, const PledgeRequest& request, absl::CivilDay date,
+                        ledger::Seq at_seq, PledgeInputs& in) {
+  const std::string metal = in.lots.front().lot.metal;
+  in.price_key = keys::MarkedPrice(metal, request.currency);
+  std::vector<std::string> read = {in.price_key, keys::AgreementIndex(request.borrower, metal)};
+  std::map<std::string, size_t> depot_slot;
+  for (const LoadedLot& l : in.lots) {
+    if (depot_slot.emplace(l.lot.depot, read.size()).second)
+      read.push_back(keys::Depot(l.lot.depot));
+  }
+  absl::StatusOr<ledger::RecordSet> set = ReadRecords(ledger, read, {.at_seq = at_seq});
+  if (!set.ok()) return set.status();
+  for (size_t i = 0; i < in.lots.size(); ++i) {
+    const ledger::Record& d = set->records[depot_slot[in.lots[i].lot.depot]];
+    bool approved = false;
+    if (d.version != 0) {
+      absl::StatusOr<inventory::Depot> depot = inventory::DecodeDepot(d.value);
+      if (!depot.ok()) return depot.status();
+      approved = depot->approved_for_pledge;
+    }
+    if (!approved) {
+      return PledgeRefusal(Pledgeability::kDepotNotApproved, in.lots[i].lot,
+                           absl::StrCat("lot_ids[", i, "]"));
+    }
+  }
+  const ledger::Record& price = set->records[0];
+  if (price.version == 0) {
+    return Precondition(why::kNoPriceMark,
+                        absl::StrCat("no ", request.currency, " price mark for ", metal, " yet"));
+  }
+  absl::StatusOr<MarkedPrice> marked = DecodeMarkedPrice(price.value);
+  if (!marked.ok()) return marked.status();
+  in.price = *std::move(marked);
+  in.price_version = price.version;
+  if (const ledger::Record& index = set->records[1]; index.version != 0) {
+    absl::StatusOr<AgreementIndex> terms = DecodeAgreementIndex(index.value);
+    if (!terms.ok()) return terms.status();
+    std::vector<Lot> plain;
+    for (const LoadedLot& l : in.lots) plain.push_back(l.lot);
+    in.agreement_id = CoveringAgreement(*terms, date, plain);
+  }
+  return absl::OkStatus();
+}
+
+// The lots of read 1 (records 2..), each checked for everything but its depot's approval.
+absl::StatusOr<std::vector<LoadedLot>> CheckedLots(const ledger::RecordSet& read,
+                                                   absl::string_view bank,
+                                                   const PledgeRequest& request) {
+  std::vector<LoadedLot> lots;
+  lots.reserve(request.lot_ids.size());
+  for (size_t i = 0; i < request.lot_ids.size(); ++i) {
+    const ledger::Record& r = read.records[2 + i];
+    const std::string field = absl::StrCat("lot_ids[", i, "]");
+    if (r.version == 0) {
+      return NotFound(why::kUnknownLot, absl::StrCat(field, ": no lot ", request.lot_ids[i]));
+    }
+    absl::StatusOr<Lot> lot = inventory::DecodeLot(r.value);
+    if (!lot.ok()) return lot.status();
+    if (!lots.empty() && lot->metal != lots.front().lot.metal) {
+      return Precondition(why::kMixedMetals,
+                          absl::StrCat(field, ": lot ", lot->id, " is ", lot->metal,
+                                       "; a pledge covers lots of one metal"));
+    }
+    Pledgeability p = ClassifyLot(*lot, bank, request.borrower, /*depot_approved=*/true);
+    if (p != Pledgeability::kFree) return PledgeRefusal(p, *lot, field);
+    lots.push_back({*std::move(lot), r.version});
+  }
+  return lots;
+}
+
+// A retry of a committed pledge: the same content returns it with its creation seq.
+absl::StatusOr<Mutation<PledgeResult>> Replay(ledger::Ledger& ledger, const ledger::Record& r,
+                                              const std::string& fp, const Context& ctx) {
+  absl::StatusOr<Pledge> p = DecodePledge(r.value);
+  if (!p.ok()) return p.status();
+  if (p->request_fp != fp) {
+    return Rejection(
+        absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
+        absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
+  }
+  absl::StatusOr<std::vector<ledger::Seq>> versions = ledger.RecordHistory(r.key, {});
+  if (!versions.ok()) return versions.status();
+  const ledger::Seq created = versions->empty() ? r.version : versions->front();
+  const int64_t ltv = p->marked_ltv_bp;
+  return Mutation<PledgeResult>{PledgeResult{*std::move(p), ltv}, created, true};
+}
+
+Pledge NewPledge(const std::string& id, absl::string_view bank, const Context& ctx,
+                 const PledgeRequest& request, const PledgeInputs& in, int64_t ltv,
+                 const std::string& fp) {
+  Pledge p;
+  p.id = id;
+  p.bank = std::string(bank);
+  p.borrower = request.borrower;
+  p.agreement_id = in.agreement_id;
+  p.lot_ids = request.lot_ids;
+  p.metal = in.lots.front().lot.metal;
+  p.currency = request.currency;
+  p.collateral_mass_g = in.mass_g;
+  p.principal_minor = request.principal_minor;
+  p.interest_rate_bp = request.interest_rate_bp;
+  p.start_date = ctx.business_date;
+  p.maturity_date = request.maturity_date;
+  p.max_ltv_bp = request.max_ltv_bp;
+  p.margin_call_ltv_bp = request.margin_call_ltv_bp;
+  p.loan_reference = request.loan_reference;
+  p.status = PledgeStatus::kActive;
+  p.marked_ltv_bp = ltv;
+  p.principal_history = {PrincipalStep{ctx.business_date, request.principal_minor}};
+  p.request_fp = fp;
+  p.event = PledgeEventKind::kCreated;
+  return p;
+}
+
+// The pledge record, every lot by CAS (pledged, the lien), and a check that the price the LTV
+// was judged at is still the marked one (README "Mark to market").
+ledger::Transaction PledgeTransaction(const Pledge& pledge, const Context& ctx, PledgeInputs& in) {
+  ledger::Transaction tx;
+  tx.request_id = absl::StrCat("financing-pledge/", pledge.id);
+  tx.kind = "financing.create_pledge";
+  tx.principal = ctx.principal;
+  tx.business_date = ctx.business_date;
+  tx.writes.reserve(in.lots.size() + 1);
+  tx.writes.push_back(ledger::RecordWrite{keys::Pledge(pledge.id), 0, EncodePledge(pledge), false});
+  const Encumbrance lien{std::string(kPledgeEncumbrance), BankOwner(pledge.bank), pledge.id};
+  for (LoadedLot& l : in.lots) {
+    l.lot.status = LotStatus::kPledged;
+    l.lot.encumbrances.push_back(lien);
+    tx.writes.push_back(
+        ledger::RecordWrite{keys::Lot(l.lot.id), l.version, inventory::EncodeLot(l.lot), false});
+  }
+  tx.checks.push_back(ledger::RecordCheck{in.price_key, in.price_version});
+  return tx;
+}
+
+}  // namespace
+
 absl::StatusOr<Mutation<PledgeResult>> Financing::CreatePledge(const Context& ctx,
                                                                absl::string_view bank,
                                                                const PledgeRequest& request) {
   if (absl::Status s = CheckPledgeRequest(ctx, bank, request); !s.ok()) return s;
   const std::string pledge_id = PledgeIdFor(bank, ctx.request_id);
-  const std::string pledge_key = keys::Pledge(pledge_id);
   const std::string fp = Fingerprint(PledgeRequestText(bank, ctx, request));
   absl::Status last = absl::AbortedError("no attempt made");
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     // Read 1: the pledge (a retry finds it), the borrower, the lots.
-    std::vector<std::string> first = {pledge_key, keys::Enterprise(request.borrower)};
+    std::vector<std::string> first = {keys::Pledge(pledge_id), keys::Enterprise(request.borrower)};
     for (const std::string& id : request.lot_ids) first.push_back(keys::Lot(id));
     absl::StatusOr<ledger::RecordSet> read = ReadRecords(ledger_, first);
     if (!read.ok()) return read.status();
-    const ledger::Record& existing = read->records[0];
-    if (existing.version != 0) {
-      absl::StatusOr<Pledge> p = DecodePledge(existing.value);
-      if (!p.ok()) return p.status();
-      if (p->request_fp != fp) {
-        return Rejection(
-            absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
-            absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
-      }
-      absl::StatusOr<std::vector<ledger::Seq>> versions = ledger_.RecordHistory(pledge_key, {});
-      if (!versions.ok()) return versions.status();
-      ledger::Seq created = versions->empty() ? existing.version : versions->front();
-      int64_t ltv = p->marked_ltv_bp;
-      return Mutation<PledgeResult>{PledgeResult{*std::move(p), ltv}, created, true};
-    }
+    if (read->records[0].version != 0) return Replay(ledger_, read->records[0], fp, ctx);
     if (read->records[1].version == 0) {
       return NotFound(why::kUnknownEnterprise,
                       absl::StrCat("no enrolled enterprise ", request.borrower));
     }
-    std::vector<LoadedLot> lots;
-    lots.reserve(request.lot_ids.size());
-    for (size_t i = 0; i < request.lot_ids.size(); ++i) {
-      const ledger::Record& r = read->records[2 + i];
-      const std::string field = absl::StrCat("lot_ids[", i, "]");
-      if (r.version == 0) {
-        return NotFound(why::kUnknownLot, absl::StrCat(field, ": no lot ", request.lot_ids[i]));
-      }
-      absl::StatusOr<Lot> lot = inventory::DecodeLot(r.value);
-      if (!lot.ok()) return lot.status();
-      if (!lots.empty() && lot->metal != lots.front().lot.metal) {
-        return Precondition(why::kMixedMetals,
-                            absl::StrCat(field, ": lot ", lot->id, " is ", lot->metal,
-                                         "; a pledge covers lots of one metal"));
-      }
-      // Everything but the depot's approval, which the second read brings.
-      Pledgeability p = ClassifyLot(*lot, bank, request.borrower, /*depot_approved=*/true);
-      if (p != Pledgeability::kFree) return PledgeRefusal(p, *lot, field);
-      lots.push_back({*std::move(lot), r.version});
+    PledgeInputs in;
+    absl::StatusOr<std::vector<LoadedLot>> lots = CheckedLots(*read, bank, request);
+    if (!lots.ok()) return lots.status();
+    in.lots = *std::move(lots);
+    if (absl::Status s = ReadMarket(ledger_, request, ctx.business_date, read->as_of_seq, in);
+        !s.ok()) {
+      return s;
     }
-    // Read 2, at the same sequence number: depots, the marked price, the borrower's
-    // agreements for the metal.
-    const std::string metal = lots.front().lot.metal;
-    const std::string price_key = keys::MarkedPrice(metal, request.currency);
-    std::vector<std::string> second = {price_key, keys::AgreementIndex(request.borrower, metal)};
-    std::map<std::string, size_t> depot_slot;
-    for (const LoadedLot& l : lots) {
-      if (depot_slot.emplace(l.lot.depot, second.size()).second) {
-        second.push_back(keys::Depot(l.lot.depot));
-      }
-    }
-    absl::StatusOr<ledger::RecordSet> read2 =
-        ReadRecords(ledger_, second, {.at_seq = read->as_of_seq});
-    if (!read2.ok()) return read2.status();
-    for (size_t i = 0; i < lots.size(); ++i) {
-      const ledger::Record& d = read2->records[depot_slot[lots[i].lot.depot]];
-      bool approved = false;
-      if (d.version != 0) {
-        absl::StatusOr<inventory::Depot> depot = inventory::DecodeDepot(d.value);
-        if (!depot.ok()) return depot.status();
-        approved = depot->approved_for_pledge;
-      }
-      if (!approved) {
-        return PledgeRefusal(Pledgeability::kDepotNotApproved, lots[i].lot,
-                             absl::StrCat("lot_ids[", i, "]"));
-      }
-    }
-    const ledger::Record& price_record = read2->records[0];
-    if (price_record.version == 0) {
-      return Precondition(why::kNoPriceMark,
-                          absl::StrCat("no ", request.currency, " price mark for ", metal, " yet"));
-    }
-    absl::StatusOr<MarkedPrice> price = DecodeMarkedPrice(price_record.value);
-    if (!price.ok()) return price.status();
-    int64_t mass_g = 0;
-    for (const LoadedLot& l : lots) {
-      std::optional<int64_t> sum = CheckedAdd(mass_g, l.lot.net_mass_g);
+    for (const LoadedLot& l : in.lots) {
+      std::optional<int64_t> sum = CheckedAdd(in.mass_g, l.lot.net_mass_g);
       if (!sum.has_value()) return InvalidField("lot_ids", "total mass overflows");
-      mass_g = *sum;
+      in.mass_g = *sum;
     }
-    const int64_t ltv = LtvBp(request.principal_minor, mass_g, price->price_minor_per_t);
+    const int64_t ltv = LtvBp(request.principal_minor, in.mass_g, in.price.price_minor_per_t);
     if (ltv > request.max_ltv_bp) {
       return Precondition(
           why::kLtvTooHigh,
-          absl::StrCat("LTV would be ", ltv, " bp at ", price->price_minor_per_t, " ",
-                       request.currency, "/t (", inventory::FormatDate(price->date),
+          absl::StrCat("LTV would be ", ltv, " bp at ", in.price.price_minor_per_t, " ",
+                       request.currency, "/t (", inventory::FormatDate(in.price.date),
                        "); max_ltv_bp is ", request.max_ltv_bp));
     }
-    std::string agreement_id;
-    if (const ledger::Record& idx = read2->records[1]; idx.version != 0) {
-      absl::StatusOr<AgreementIndex> index = DecodeAgreementIndex(idx.value);
-      if (!index.ok()) return index.status();
-      std::vector<Lot> plain;
-      for (const LoadedLot& l : lots) plain.push_back(l.lot);
-      agreement_id = CoveringAgreement(*index, ctx.business_date, plain);
-    }
-
-    Pledge pledge;
-    pledge.id = pledge_id;
-    pledge.bank = std::string(bank);
-    pledge.borrower = request.borrower;
-    pledge.agreement_id = agreement_id;
-    pledge.lot_ids = request.lot_ids;
-    pledge.metal = metal;
-    pledge.currency = request.currency;
-    pledge.collateral_mass_g = mass_g;
-    pledge.principal_minor = request.principal_minor;
-    pledge.interest_rate_bp = request.interest_rate_bp;
-    pledge.start_date = ctx.business_date;
-    pledge.maturity_date = request.maturity_date;
-    pledge.max_ltv_bp = request.max_ltv_bp;
-    pledge.margin_call_ltv_bp = request.margin_call_ltv_bp;
-    pledge.loan_reference = request.loan_reference;
-    pledge.status = PledgeStatus::kActive;
-    pledge.marked_ltv_bp = ltv;
-    pledge.principal_history = {PrincipalStep{ctx.business_date, request.principal_minor}};
-    pledge.request_fp = fp;
-    pledge.event = PledgeEventKind::kCreated;
-
-    ledger::Transaction tx;
-    tx.request_id = absl::StrCat("financing-pledge/", pledge_id);
-    tx.kind = "financing.create_pledge";
-    tx.principal = ctx.principal;
-    tx.business_date = ctx.business_date;
-    tx.writes.reserve(lots.size() + 1);
-    tx.writes.push_back(ledger::RecordWrite{pledge_key, 0, EncodePledge(pledge), false});
-    const Encumbrance lien{std::string(kPledgeEncumbrance), BankOwner(bank), pledge_id};
-    for (LoadedLot& l : lots) {
-      l.lot.status = LotStatus::kPledged;
-      l.lot.encumbrances.push_back(lien);
-      tx.writes.push_back(
-          ledger::RecordWrite{keys::Lot(l.lot.id), l.version, inventory::EncodeLot(l.lot), false});
-    }
-    // The price the LTV was judged at must still be the latest when this commits: a mark to
-    // market that moved it in between re-runs this decision (README "Mark to market").
-    tx.checks.push_back(ledger::RecordCheck{price_key, price_record.version});
-    absl::StatusOr<ledger::Receipt> committed = ledger_.Commit(tx);
+    Pledge pledge = NewPledge(pledge_id, bank, ctx, request, in, ltv, fp);
+    absl::StatusOr<ledger::Receipt> committed = ledger_.Commit(PledgeTransaction(pledge, ctx, in));
     if (committed.ok()) {
       return Mutation<PledgeResult>{PledgeResult{std::move(pledge), ltv}, committed->seq,
                                     committed->replayed};
