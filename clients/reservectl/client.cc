@@ -61,6 +61,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const GlobalOptions
   connection->inventory_ = v1::InventoryService::NewStub(channel);
   connection->identity_ = v1::IdentityService::NewStub(channel);
   connection->decision_ = v1::DecisionService::NewStub(channel);
+  connection->commercial_ = v1::CommercialReserveService::NewStub(channel);
+  connection->financing_ = v1::FinancingService::NewStub(channel);
   return connection;
 }
 
@@ -69,6 +71,16 @@ void Connection::Prepare(grpc::ClientContext* context) const {
   if (!token_.empty()) {
     AttachToken(token_, context);
   }
+}
+
+std::unique_ptr<grpc::ClientContext> Connection::StreamContext(bool follow) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (follow) {
+    if (!token_.empty()) AttachToken(token_, context.get());
+  } else {
+    Prepare(context.get());
+  }
+  return context;
 }
 
 std::string ErrorLine(const absl::Status& status) {

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "reserve/v1/decision.grpc.pb.h"
+#include "reserve/v1/commercial.grpc.pb.h"
+#include "reserve/v1/financing.grpc.pb.h"
 #include "reserve/v1/identity.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
 #include "services/common/grpc_status.h"
@@ -58,6 +60,12 @@ class Connection {
   v1::InventoryService::Stub& inventory() { return *inventory_; }
   v1::IdentityService::Stub& identity() { return *identity_; }
   v1::DecisionService::Stub& decision() { return *decision_; }
+  v1::CommercialReserveService::Stub& commercial() { return *commercial_; }
+  v1::FinancingService::Stub& financing() { return *financing_; }
+
+  // A context with the deadline and token, for streaming calls (WatchEvents). `follow`:
+  // no deadline (the stream lasts until the user stops it).
+  std::unique_ptr<grpc::ClientContext> StreamContext(bool follow) const;
 
   // Calls `method` on `stub` with the deadline and token; the gRPC status converted with
   // FromGrpcStatus (reason and field restored).
@@ -79,6 +87,8 @@ class Connection {
   std::unique_ptr<v1::InventoryService::Stub> inventory_;
   std::unique_ptr<v1::IdentityService::Stub> identity_;
   std::unique_ptr<v1::DecisionService::Stub> decision_;
+  std::unique_ptr<v1::CommercialReserveService::Stub> commercial_;
+  std::unique_ptr<v1::FinancingService::Stub> financing_;
 };
 
 // "error: FAILED_PRECONDITION (LOT_IN_TRANSIT): lot L-123 is in transit", or

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/reservectl/commercial_commands.h"
 #include "clients/reservectl/csv.h"
 #include "clients/reservectl/decimal.h"
 #include "clients/reservectl/decision_commands.h"
@@ -1248,6 +1249,8 @@ void AddCommands(CLI::App& app, Session& session, Action* chosen) {
   AddPrices(app, chosen);
   AddDecisionCommands(app, chosen);
   AddAuctionCommands(app, chosen);
+  AddCommercialCommands(app, chosen);
+  AddFinancingCommands(app, chosen);
   AddDemoCommands(app, chosen);
 }
 

@@ -66,6 +66,36 @@ Table BuildTable() {
   for (absl::string_view decide : {"ApproveProposal", "RejectProposal"}) {
     Add(t, "DecisionService", decide, {"approver"});
   }
+
+  // CommercialReserveService (services/commercial): admins write; admins, finance and
+  // auditors read everything; an enterprise reads its own rows (the service scopes it).
+  const std::vector<std::string> commercial_readers = {"admin", "finance", "auditor",
+                                                       "enterprise:*"};
+  for (absl::string_view read :
+       {"GetEnterprise", "GetAgreement", "ListAgreements", "GetCompliance", "GetSubsidyStatement",
+        "ListSubsidyStatements", "GetCallUp", "ListCallUps"}) {
+    Add(t, "CommercialReserveService", read, commercial_readers);
+  }
+  for (absl::string_view read : {"ListEnterprises", "GetBudget"}) {
+    Add(t, "CommercialReserveService", read, {"admin", "finance", "auditor"});
+  }
+  for (absl::string_view write : {"EnrolEnterprise", "CreateAgreement", "ExtendAgreement",
+                                  "IssueSubsidyStatement", "PaySubsidyStatement", "FundBudget",
+                                  "IssueCallUp", "RecordCallUpDelivery", "LiftCallUpRights"}) {
+    Add(t, "CommercialReserveService", write, {"admin"});
+  }
+
+  // FinancingService (services/commercial): banks act for themselves (the service scopes
+  // every row to the caller's bank:<id>); admins and auditors read pledges; finance sees
+  // totals only.
+  for (absl::string_view bank : {"VerifyLots", "CreatePledge", "RepayPledge", "EnforcePledge",
+                                 "ConsentToCallUp", "GetExposure", "WatchEvents"}) {
+    Add(t, "FinancingService", bank, {"bank:*"});
+  }
+  for (absl::string_view read : {"GetPledge", "ListPledges"}) {
+    Add(t, "FinancingService", read, {"bank:*", "admin", "auditor"});
+  }
+  Add(t, "FinancingService", "GetFinancingTotals", {"finance", "admin", "auditor"});
   return t;
 }
 

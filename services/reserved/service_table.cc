@@ -2,6 +2,8 @@
 
 #include "services/decision/decision_service.h"
 #include "services/decision/orders.h"
+#include "services/commercial/commercial_service.h"
+#include "services/commercial/financing_service.h"
 #include "services/inventory/inventory_service.h"
 #include "services/ledger/ledger_service.h"
 
@@ -39,6 +41,27 @@ absl::StatusOr<HostedService> MakeDecisionService(const ServiceDeps& deps) {
   return HostedService{*std::move(service), {}, nullptr};
 }
 
+absl::StatusOr<HostedService> MakeCommercialService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<CommercialReserveServiceImpl>> service =
+      CommercialReserveServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  return HostedService{*std::move(service), {}};
+}
+
+// Also runs the mark-to-market follower; begin_shutdown ends event streams and stops it
+// before the ledger closes.
+absl::StatusOr<HostedService> MakeFinancingService(const ServiceDeps& deps) {
+  absl::StatusOr<std::unique_ptr<FinancingServiceImpl>> service =
+      FinancingServiceImpl::Create(*deps.ledger, *deps.authorizer);
+  if (!service.ok()) {
+    return service.status();
+  }
+  FinancingServiceImpl* raw = service->get();
+  return HostedService{*std::move(service), [raw] { raw->BeginShutdown(); }};
+}
+
 }  // namespace
 
 const std::vector<ServiceEntry>& ServiceTable() {
@@ -46,6 +69,8 @@ const std::vector<ServiceEntry>& ServiceTable() {
       {"ledger", MakeLedgerService},
       {"inventory", MakeInventoryService},
       {"decision", MakeDecisionService},
+      {"commercial", MakeCommercialService},
+      {"financing", MakeFinancingService},
   };
   return table;
 }
