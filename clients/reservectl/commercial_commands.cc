@@ -615,7 +615,7 @@ void AddBudget(CLI::App& app, Action* chosen) {
   };
   auto gf = std::make_shared<GetFlags>();
   CLI::App* get = Leaf(group, "get", "A budget's balance", chosen, [gf, cols](Session& s) {
-    v1::GetBudgetRequest req;
+    v1::GetCommercialBudgetRequest req;
     auto budget = ParseEnum(v1::Budget_descriptor(), gf->budget);
     if (!budget.ok()) return s.Usage(absl::StrCat("--budget: ", budget.status().message()));
     req.set_budget(static_cast<v1::Budget>(*budget));

@@ -389,7 +389,7 @@ grpc::Status CommercialReserveServiceImpl::PaySubsidyStatement(
 
 grpc::Status CommercialReserveServiceImpl::FundBudget(grpc::ServerContext* context,
                                                       const v1::FundBudgetRequest* request,
-                                                      v1::BudgetResponse* response) {
+                                                      v1::FundBudgetResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "FundBudget");
   if (!who.ok()) return ToGrpcStatus(who.status());
   auto ctx = MakeContext(*who, request->request_id(), request->has_business_date(),
@@ -406,7 +406,7 @@ grpc::Status CommercialReserveServiceImpl::FundBudget(grpc::ServerContext* conte
 }
 
 grpc::Status CommercialReserveServiceImpl::GetBudget(grpc::ServerContext* context,
-                                                     const v1::GetBudgetRequest* request,
+                                                     const v1::GetCommercialBudgetRequest* request,
                                                      v1::BudgetBalance* response) {
   if (auto who = Authorize(context, "GetBudget"); !who.ok()) return ToGrpcStatus(who.status());
   absl::StatusOr<com::Budget> budget = FromProto(request->budget());

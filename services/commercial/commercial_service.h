@@ -59,8 +59,8 @@ class CommercialReserveServiceImpl final : public v1::CommercialReserveService::
                                    const v1::PaySubsidyStatementRequest* request,
                                    v1::SubsidyStatementResponse* response) override;
   grpc::Status FundBudget(grpc::ServerContext* context, const v1::FundBudgetRequest* request,
-                          v1::BudgetResponse* response) override;
-  grpc::Status GetBudget(grpc::ServerContext* context, const v1::GetBudgetRequest* request,
+                          v1::FundBudgetResponse* response) override;
+  grpc::Status GetBudget(grpc::ServerContext* context, const v1::GetCommercialBudgetRequest* request,
                          v1::BudgetBalance* response) override;
   grpc::Status IssueCallUp(grpc::ServerContext* context, const v1::IssueCallUpRequest* request,
                            v1::CallUpResponse* response) override;

@@ -572,7 +572,7 @@ TEST_P(CommercialServiceTest, SubsidyForAKnownHoldingPatternMatchesTheHandFigure
   fund.set_budget(v1::BUDGET_SUBSIDY);
   fund.set_currency("CNY");
   fund.set_amount_minor(1'000'000);
-  v1::BudgetResponse funded;
+  v1::FundBudgetResponse funded;
   EXPECT_EQ(Call(*com_, &Com::FundBudget, fund, &funded, "finance-token").code(),
             absl::StatusCode::kPermissionDenied);
   ASSERT_TRUE(Call(*com_, &Com::FundBudget, fund, &funded).status.ok());
@@ -580,7 +580,7 @@ TEST_P(CommercialServiceTest, SubsidyForAKnownHoldingPatternMatchesTheHandFigure
   pay.set_request_id("pay-2");
   ASSERT_TRUE(Call(*com_, &Com::PaySubsidyStatement, pay, &paid).status.ok());
   EXPECT_EQ(paid.statement().status(), v1::SUBSIDY_STATEMENT_STATUS_PAID);
-  v1::GetBudgetRequest budget;
+  v1::GetCommercialBudgetRequest budget;
   budget.set_budget(v1::BUDGET_SUBSIDY);
   budget.set_currency("CNY");
   v1::BudgetBalance balance;
@@ -804,7 +804,7 @@ TEST_P(CommercialServiceTest, BadInputIsRejectedNamingTheFieldAndWritesNothing) 
   fund.set_request_id("f");
   fund.set_currency("CNY");
   fund.set_amount_minor(5);
-  v1::BudgetResponse funded;
+  v1::FundBudgetResponse funded;
   EXPECT_EQ(Call(*com_, &Com::FundBudget, fund, &funded).field(), "budget");
   fund.set_budget(static_cast<v1::Budget>(9));
   EXPECT_EQ(Call(*com_, &Com::FundBudget, fund, &funded).field(), "budget");
