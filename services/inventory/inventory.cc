@@ -587,6 +587,32 @@ class CatalogCache {
   absl::flat_hash_set<std::string> depots_ ABSL_GUARDED_BY(mu_);
 };
 
+// Holdings answers by query, with the journal seq they were read at. What holdings were at
+// seq S never changes, so while the head stays at S a repeated query (a dashboard polling,
+// a finance user paging through groupings) is answered from memory; any commit moves the
+// head and the next query reads again. Thread-safe.
+class HoldingsCache {
+ public:
+  std::optional<Holdings> Find(const std::string& key, ledger::Seq head) {
+    absl::MutexLock l(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.as_of_seq != head) return std::nullopt;
+    return it->second;
+  }
+
+  void Put(const std::string& key, const Holdings& holdings) {
+    absl::MutexLock l(&mu_);
+    if (entries_.size() >= kMaxEntries && !entries_.contains(key)) entries_.clear();
+    entries_[key] = holdings;
+  }
+
+ private:
+  // Distinct queries kept (group-bys x metals x dates); all are dropped when it is reached.
+  static constexpr size_t kMaxEntries = 256;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Holdings> entries_ ABSL_GUARDED_BY(mu_);
+};
+
 namespace {
 
 // Adds the acquisition of `lots` (already validated, ids set) to `b` and `tx`; checks the
@@ -946,7 +972,10 @@ std::vector<Metal> SeedMetals() {
 }
 
 Inventory::Inventory(ledger::Ledger& ledger, InventoryOptions options)
-    : ledger_(ledger), options_(options), catalog_(std::make_unique<CatalogCache>(ledger)) {}
+    : ledger_(ledger),
+      options_(options),
+      catalog_(std::make_unique<CatalogCache>(ledger)),
+      holdings_cache_(std::make_unique<HoldingsCache>()) {}
 
 Inventory::~Inventory() = default;
 
@@ -1638,6 +1667,16 @@ class Grouping {
   const absl::flat_hash_map<std::string, std::string>& province_of_;
 };
 
+// The cache key of a holdings query: what it groups by (in any order), its metal, its date.
+std::string HoldingsQueryKey(const HoldingsQuery& q) {
+  bool by[5] = {};
+  for (GroupKey k : q.group_by) by[static_cast<size_t>(k)] = true;
+  std::string key;
+  for (bool b : by) key.push_back(b ? '1' : '0');
+  absl::StrAppend(&key, "|", q.metal, "|", q.as_of.has_value() ? FormatDate(*q.as_of) : "now");
+  return key;
+}
+
 absl::Status CheckQuery(const HoldingsQuery& q) {
   if (!q.metal.empty()) {
     if (absl::Status s = CheckMetalCode(q.metal, "metal"); !s.ok()) return s;
@@ -1677,6 +1716,18 @@ absl::StatusOr<std::vector<ledger::Balance>> ReadAggregateBalances(
 
 absl::StatusOr<Holdings> Inventory::GetHoldings(const HoldingsQuery& query) {
   if (absl::Status s = CheckQuery(query); !s.ok()) return s;
+  absl::StatusOr<ledger::Head> head = ledger_.GetHead();
+  if (!head.ok()) return head.status();
+  const std::string key = HoldingsQueryKey(query);
+  if (std::optional<Holdings> cached = holdings_cache_->Find(key, head->seq); cached.has_value()) {
+    return *std::move(cached);
+  }
+  absl::StatusOr<Holdings> computed = ComputeHoldings(query);
+  if (computed.ok()) holdings_cache_->Put(key, *computed);
+  return computed;
+}
+
+absl::StatusOr<Holdings> Inventory::ComputeHoldings(const HoldingsQuery& query) {
   std::string suffix = query.metal.empty() ? "" : absl::StrCat(query.metal, "/");
   Holdings out;
   absl::StatusOr<std::vector<ledger::Balance>> balances = ReadAggregateBalances(

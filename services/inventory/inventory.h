@@ -222,7 +222,8 @@ struct DaysOfCover {
   double days = 0;         // for people
 };
 
-class CatalogCache;  // inventory.cc
+class CatalogCache;   // inventory.cc
+class HoldingsCache;  // inventory.cc
 
 class Inventory {
  public:
@@ -292,6 +293,7 @@ class Inventory {
 
  private:
   Inventory(ledger::Ledger& ledger, InventoryOptions options);
+  absl::StatusOr<Holdings> ComputeHoldings(const HoldingsQuery& query);
   // Depot -> province, when the query groups by province (empty otherwise).
   absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ProvincesIfGrouped(
       const HoldingsQuery& query);
@@ -299,6 +301,7 @@ class Inventory {
   ledger::Ledger& ledger_;
   const InventoryOptions options_;
   const std::unique_ptr<CatalogCache> catalog_;  // metals and depots, for acquisitions
+  const std::unique_ptr<HoldingsCache> holdings_cache_;  // answers by query at a journal seq
 };
 
 // The catalog written on first start.

@@ -461,6 +461,38 @@ TEST_F(InventoryTest, HoldingsAsOfAPastDateMatchHistory) {
   EXPECT_EQ(h->rows[1].mass_g, 5 * kTonne);
 }
 
+// Holdings read at a journal seq are kept until the head moves: the same query again answers
+// from memory at the same seq; a commit in between (a depot moving province, a release)
+// makes the next query read again and see it.
+TEST_F(InventoryTest, RepeatedHoldingsFollowTheHead) {
+  MakeDepot("D1", "Gansu", 100);
+  ASSERT_TRUE(inventory_->Acquire(Ctx("a1"), {{CopperLot("L1", "D1", 40)}}).ok());
+  HoldingsQuery by_province{{GroupKey::kProvince}, std::nullopt, ""};
+  auto first = inventory_->GetHoldings(by_province);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = inventory_->GetHoldings({{GroupKey::kProvince, GroupKey::kProvince}, {}, ""});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->as_of_seq, first->as_of_seq);
+  ASSERT_EQ(again->rows.size(), 1u);
+  EXPECT_EQ(again->rows[0].province, "Gansu");
+
+  Depot moved = *inventory_->GetDepot("D1");
+  moved.province = "Qinghai";
+  ASSERT_TRUE(inventory_->UpdateDepot(Ctx("u1"), moved).ok());
+  auto after_move = inventory_->GetHoldings(by_province);
+  ASSERT_TRUE(after_move.ok()) << after_move.status();
+  EXPECT_GT(after_move->as_of_seq, first->as_of_seq);
+  EXPECT_EQ(after_move->rows[0].province, "Qinghai");
+
+  ASSERT_TRUE(inventory_->Release(Ctx("r1"), {{{"L1", 15 * kTonne}}, "B", "R", "", ""}).ok());
+  auto after_release = inventory_->GetHoldings(by_province);
+  ASSERT_TRUE(after_release.ok()) << after_release.status();
+  EXPECT_EQ(after_release->rows[0].mass_g, 25 * kTonne);
+  absl::StatusOr<ledger::Head> head = ledger_->GetHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(after_release->as_of_seq, head->seq);
+}
+
 TEST_F(InventoryTest, ValuationAtLatestMarkAndCsvImport) {
   MakeDepot("D1", "Gansu", 100);
   ASSERT_TRUE(inventory_->Acquire(Ctx("a1"), {{CopperLot("L1", "D1", 40)}}).ok());

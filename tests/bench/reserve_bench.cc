@@ -12,6 +12,8 @@
 //       then times --queries GetHoldings calls one at a time, cycling through several
 //       group-bys; prints p50/p99/p99.9 per group-by and overall, and the server's peak and
 //       current RSS (VmHWM / VmRSS from /proc/<pid>/status) when --server-pid is given.
+//       --acquire-between commits one lot (untimed) before each query, so every query reads
+//       the ledger rather than the server's cache of holdings at an unchanged seq.
 //
 // Request ids carry a per-run prefix (--run-id, default from the clock), so runs against the
 // same store never collide. The token needs the admin role (AcquireLots, CreateDepot).
@@ -69,6 +71,7 @@ struct Flags {
   int lots_per_request = 1;
   bool holdings = false;
   int64_t fill_lots = 0;
+  bool acquire_between = false;
   int queries = 2000;
   int server_pid = 0;
   std::string run_id;
@@ -336,8 +339,10 @@ int RunHoldings(const Flags& f) {
   auto stub = pb::InventoryService::NewStub(OwnChannel(f.address));
   std::printf("reserve-bench holdings: address=%s fill-lots=%lld queries=%d\n", f.address.c_str(),
               static_cast<long long>(f.fill_lots), f.queries);
-  if (f.fill_lots > 0) {
+  if (f.fill_lots > 0 || f.acquire_between) {
     CreateDepots(f, *stub);
+  }
+  if (f.fill_lots > 0) {
     Fill(f, *stub);
   }
   using K = pb::HoldingsGroupKey;
@@ -354,6 +359,22 @@ int RunHoldings(const Flags& f) {
   std::vector<int64_t> all;
   for (int q = 0; q < f.queries; ++q) {
     const size_t g = static_cast<size_t>(q) % group_bys.size();
+    if (f.acquire_between) {
+      // Untimed: one lot, so the head moves and the query cannot be answered from the
+      // server's cache of holdings at an unchanged seq.
+      pb::AcquireLotsRequest acquire;
+      acquire.set_request_id(absl::StrCat(f.run_id, "-between-", q));
+      acquire.mutable_business_date()->set_year(2024);
+      acquire.mutable_business_date()->set_month(6);
+      acquire.mutable_business_date()->set_day(1);
+      FillLot(f, q, f.fill_lots + q, acquire.add_lots());
+      grpc::ClientContext actx;
+      Prepare(f, actx);
+      pb::AcquireLotsResponse aresp;
+      if (grpc::Status s = stub->AcquireLots(&actx, acquire, &aresp); !s.ok()) {
+        Die("AcquireLots between queries", s);
+      }
+    }
     pb::GetHoldingsRequest req;
     for (K k : group_bys[g].second) {
       req.add_group_by(k);
@@ -409,6 +430,9 @@ int Main(int argc, char** argv) {
   app.add_option("--queries", f.queries, "--holdings: GetHoldings calls to time")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--server-pid", f.server_pid, "--holdings: report this process's RSS");
+  app.add_flag("--acquire-between", f.acquire_between,
+               "--holdings: acquire one lot (untimed) before each query, so that no query is "
+               "answered from the server's cache of holdings at an unchanged journal seq");
   app.add_option("--run-id", f.run_id, "prefix of request, depot and lot ids (default: clock)");
   CLI11_PARSE(app, argc, argv);
   if (f.run_id.empty()) {
