@@ -1,5 +1,6 @@
 #include "services/domain/postings.h"
 
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -34,17 +35,21 @@ absl::Status TxBuilder::Finish(ledger::Transaction& tx) const {
   absl::flat_hash_set<absl::string_view> opened;
   for (const ledger::AccountSpec& a : tx.open_accounts) opened.insert(a.id);
   std::vector<ledger::AccountSpec> to_open;
+  std::vector<ledger::Posting> postings;
   for (const auto& [id, sum] : accounts_) {
     if (sum.amount == 0) continue;
     if (!existing_.contains(id) && !opened.contains(id)) to_open.push_back(sum.spec);
-    tx.postings.push_back(ledger::Posting{id, sum.amount});
+    postings.push_back(ledger::Posting{id, sum.amount});
   }
-  tx.open_accounts.insert(tx.open_accounts.end(), to_open.begin(), to_open.end());
-  if (tx.open_accounts.size() > ledger::kMaxOpenAccounts ||
-      tx.postings.size() > ledger::kMaxPostings) {
+  if (tx.open_accounts.size() + to_open.size() > ledger::kMaxOpenAccounts ||
+      tx.postings.size() + postings.size() > ledger::kMaxPostings) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the request touches more than ", ledger::kMaxOpenAccounts, " accounts"));
   }
+  tx.open_accounts.insert(tx.open_accounts.end(), std::make_move_iterator(to_open.begin()),
+                          std::make_move_iterator(to_open.end()));
+  tx.postings.insert(tx.postings.end(), std::make_move_iterator(postings.begin()),
+                     std::make_move_iterator(postings.end()));
   return absl::OkStatus();
 }
 

@@ -31,7 +31,8 @@ class TxBuilder {
   // Appends the non-zero sums to `tx.postings` and opens their accounts, except those marked
   // existing and those `tx` opens already (another builder's). FAILED_PRECONDITION (OVERFLOW)
   // when a sum overflowed; RESOURCE_EXHAUSTED when `tx` would open more than
-  // ledger::kMaxOpenAccounts accounts or carry more than ledger::kMaxPostings postings.
+  // ledger::kMaxOpenAccounts accounts or carry more than ledger::kMaxPostings postings. `tx`
+  // is unchanged on error.
   absl::Status Finish(ledger::Transaction& tx) const;
 
  private:

@@ -68,6 +68,7 @@ TEST(TxBuilderTest, MoreAccountsThanOneTransactionMayOpenIsResourceExhausted) {
   ledger::Transaction tx2;
   EXPECT_EQ(existing.Finish(tx2).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(tx2.open_accounts.empty());
+  EXPECT_TRUE(tx2.postings.empty());  // unchanged on error
 }
 
 }  // namespace

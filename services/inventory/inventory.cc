@@ -1,7 +1,6 @@
 #include "services/inventory/inventory.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -10,14 +9,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/memory/memory.h"
-#include "absl/strings/ascii.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/checks.h"
+#include "services/domain/fingerprint.h"
+#include "services/domain/mutate.h"
+#include "services/domain/postings.h"
+#include "services/domain/reads.h"
 #include "services/inventory/csv_reader.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -81,135 +83,30 @@ std::string PriceKey(const PriceMark& p) {
   return absl::StrCat(kPricePrefix, p.metal, "/", FormatDate(p.date), "/", p.currency);
 }
 
-// ---- Small validators. ----
-bool IsIdChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-         c == ':';
-}
+// ---- The domain kit (services/domain): checks, postings, reads, mutations. ----
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckId;
+using domain::CheckMetalCode;
+using domain::CheckText;
+using domain::Convert;
+using domain::Load;
+using domain::Loaded;
+using domain::NotFound;
+using domain::Plan;
+using domain::Planner;
+using domain::ReadBalances;
+using domain::ReadRecord;
+using domain::ReadRecords;
+using domain::TxBuilder;
 
-// Ids become parts of ledger keys separated by '/': letters, digits and . _ - : only.
-absl::Status CheckId(absl::string_view value, absl::string_view field) {
-  if (value.empty()) {
-    return InvalidField(field, "required");
-  }
-  if (value.size() > kMaxIdChars) {
-    return InvalidField(field, absl::StrCat("longer than ", kMaxIdChars, " characters"));
-  }
-  if (!std::all_of(value.begin(), value.end(), IsIdChar)) {
-    return InvalidField(field, "only letters, digits and . _ - : are allowed");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required) {
-  if (required && value.empty()) {
-    return InvalidField(field, "required");
-  }
-  if (value.size() > kMaxTextChars) {
-    return InvalidField(field, absl::StrCat("longer than ", kMaxTextChars, " bytes"));
-  }
-  if (!ledger::IsCleanText(value)) {
-    return InvalidField(field, "must be valid UTF-8 without control characters");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckMetalCode(absl::string_view code, absl::string_view field) {
-  if (code.empty() || code.size() > 8 ||
-      !absl::ascii_isupper(static_cast<unsigned char>(code[0])) ||
-      !std::all_of(code.begin(), code.end(), [](char c) {
-        return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
-               absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    return InvalidField(field, "1 to 8 upper-case letters or digits, starting with a letter");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckCurrency(absl::string_view code, absl::string_view field) {
-  if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) {
-        return absl::ascii_isupper(static_cast<unsigned char>(c));
-      })) {
-    return InvalidField(field, "an ISO 4217 code such as CNY");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckContext(const Context& ctx) {
-  if (ctx.request_id.empty()) {
-    return InvalidField("request_id", "required");
-  }
-  if (ctx.request_id.size() > kMaxRequestIdChars) {
-    return InvalidField("request_id", absl::StrCat("longer than ", kMaxRequestIdChars, " bytes"));
-  }
-  if (ctx.principal.empty()) {
-    return absl::UnauthenticatedError("no principal");
-  }
-  if (ctx.business_date < ledger::kMinBusinessDate ||
-      ctx.business_date > ledger::kMaxBusinessDate) {
-    return InvalidField("business_date", "outside 1900-01-01..2199-12-31");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status NotFound(absl::string_view reason, absl::string_view message) {
-  return Rejection(absl::StatusCode::kNotFound, reason, message);
-}
-
-// ---- Postings: accumulate per account, emit non-zero sums plus the accounts to open. ----
-class TxBuilder {
- public:
-  void Post(const std::string& account, const std::string& unit, bool guarded, int64_t amount) {
-    auto [it, inserted] =
-        accounts_.try_emplace(account, ledger::AccountSpec{account, unit, guarded}, int64_t{0});
-    std::optional<int64_t> sum = CheckedAdd(it->second.second, amount);
-    if (!sum.has_value()) {
-      overflow_ = true;
-      return;
-    }
-    it->second.second = *sum;
-  }
-
-  absl::Status Finish(ledger::Transaction& tx) const {
-    if (overflow_) {
-      return Rejection(absl::StatusCode::kFailedPrecondition, reason::kOverflow,
-                       "amounts overflow 64 bits");
-    }
-    for (const auto& [id, spec_amount] : accounts_) {
-      if (spec_amount.second == 0) {
-        continue;
-      }
-      tx.open_accounts.push_back(spec_amount.first);
-      tx.postings.push_back(ledger::Posting{id, spec_amount.second});
-    }
-    if (tx.open_accounts.size() > ledger::kMaxOpenAccounts) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("the request touches more than ", ledger::kMaxOpenAccounts, " accounts"));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::map<std::string, std::pair<ledger::AccountSpec, int64_t>> accounts_;
-  bool overflow_ = false;
-};
+// Inventory's receipts and ledger request ids (an on-disk contract; README "Ledger mapping").
+constexpr domain::MutationSpec kMutations{kRequestPrefix, kLedgerRequestPrefix, kMaxRequestIdChars};
 
 // Moves `mass_g` from account `from` to `to` (both grams of `metal`).
 void MoveMass(TxBuilder& b, absl::string_view metal, const std::string& from, bool from_guarded,
               const std::string& to, bool to_guarded, int64_t mass_g) {
-  std::string unit = MassUnit(metal);
-  b.Post(from, unit, from_guarded, -mass_g);
-  b.Post(to, unit, to_guarded, mass_g);
-}
-
-void MoveMoney(TxBuilder& b, absl::string_view currency, const std::string& from, bool from_guarded,
-               const std::string& to, bool to_guarded, int64_t amount) {
-  if (amount == 0) {
-    return;
-  }
-  std::string unit(currency);
-  b.Post(from, unit, from_guarded, -amount);
-  b.Post(to, unit, to_guarded, amount);
+  b.Move(MassUnit(metal), from, from_guarded, to, to_guarded, mass_g);
 }
 
 // Takes free space at (metal, depot): capacity account -> capacity source.
@@ -217,279 +114,33 @@ void TakeCapacity(TxBuilder& b, absl::string_view metal, absl::string_view depot
   MoveMass(b, metal, CapacityAccount(metal, depot), true, CapacitySource(metal), false, mass_g);
 }
 
-// ---- Ledger reads. ----
-absl::StatusOr<std::vector<ledger::Record>> ReadRecords(ledger::Ledger& ledger,
-                                                        const std::vector<std::string>& keys) {
-  std::vector<ledger::Record> out;
-  out.reserve(keys.size());
-  for (size_t start = 0; start < keys.size(); start += ledger::kMaxKeysPerRead) {
-    size_t n = std::min(ledger::kMaxKeysPerRead, keys.size() - start);
-    absl::StatusOr<ledger::RecordSet> set =
-        ledger.GetRecords(absl::MakeConstSpan(keys).subspan(start, n), {});
-    if (!set.ok()) {
-      return set.status();
-    }
-    for (ledger::Record& r : set->records) {
-      out.push_back(std::move(r));
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<ledger::Record> ReadRecord(ledger::Ledger& ledger, const std::string& key) {
-  absl::StatusOr<std::vector<ledger::Record>> records = ReadRecords(ledger, {key});
-  if (!records.ok()) {
-    return records.status();
-  }
-  return std::move(records->front());
-}
-
-absl::StatusOr<std::map<std::string, int64_t>> ReadBalances(
-    ledger::Ledger& ledger, const std::vector<std::string>& accounts) {
-  std::map<std::string, int64_t> out;
-  for (size_t start = 0; start < accounts.size(); start += ledger::kMaxKeysPerRead) {
-    size_t n = std::min(ledger::kMaxKeysPerRead, accounts.size() - start);
-    absl::StatusOr<ledger::BalanceSet> set =
-        ledger.GetBalances(absl::MakeConstSpan(accounts).subspan(start, n), {});
-    if (!set.ok()) {
-      return set.status();
-    }
-    for (const ledger::Balance& b : set->balances) {
-      out[b.account] = b.exists ? b.amount : 0;
-    }
-  }
-  return out;
-}
-
-template <typename T>
-using Loaded = std::pair<T, uint64_t>;  // value and record version
-
-// Reads the record `prefix + id` and decodes it; an absent record is NOT_FOUND with
-// `unknown` as the reason, and the message "no <noun> <id>".
-template <typename T>
-absl::StatusOr<Loaded<T>> LoadDecoded(ledger::Ledger& ledger, absl::string_view prefix,
-                                      absl::string_view id, absl::string_view unknown,
-                                      absl::string_view noun,
-                                      absl::StatusOr<T> (*decode)(absl::string_view)) {
-  absl::StatusOr<ledger::Record> r = ReadRecord(ledger, absl::StrCat(prefix, id));
-  if (!r.ok()) {
-    return r.status();
-  }
-  if (r->version == 0) {
-    return NotFound(unknown, absl::StrCat("no ", noun, " ", id));
-  }
-  absl::StatusOr<T> value = decode(r->value);
-  if (!value.ok()) {
-    return value.status();
-  }
-  return Loaded<T>{*std::move(value), r->version};
-}
-
 absl::StatusOr<Loaded<Metal>> LoadMetal(ledger::Ledger& ledger, absl::string_view code) {
-  return LoadDecoded(ledger, kMetalPrefix, code, why::kUnknownMetal, "metal", &DecodeMetal);
+  return Load<Metal>(ledger, absl::StrCat(kMetalPrefix, code), why::kUnknownMetal,
+                     absl::StrCat("no metal ", code), &DecodeMetal);
 }
 
 absl::StatusOr<Loaded<Depot>> LoadDepot(ledger::Ledger& ledger, absl::string_view id) {
-  return LoadDecoded(ledger, kDepotPrefix, id, why::kUnknownDepot, "depot", &DecodeDepot);
+  return Load<Depot>(ledger, absl::StrCat(kDepotPrefix, id), why::kUnknownDepot,
+                     absl::StrCat("no depot ", id), &DecodeDepot);
 }
 
 absl::StatusOr<Loaded<Lot>> LoadLot(ledger::Ledger& ledger, absl::string_view id) {
-  return LoadDecoded(ledger, kLotPrefix, id, why::kUnknownLot, "lot", &DecodeLot);
+  return Load<Lot>(ledger, absl::StrCat(kLotPrefix, id), why::kUnknownLot,
+                   absl::StrCat("no lot ", id), &DecodeLot);
 }
 
-// Every record under `prefix`, pinned to one snapshot.
-absl::StatusOr<std::vector<ledger::Record>> ScanAllRecords(ledger::Ledger& ledger,
-                                                           absl::string_view prefix,
-                                                           size_t max_records) {
-  std::vector<ledger::Record> out;
-  ledger::Page page{ledger::kMaxPageSize, ""};
-  ledger::ReadOptions options;
-  while (true) {
-    absl::StatusOr<ledger::RecordPage> p = ledger.ScanRecords(prefix, page, options);
-    if (!p.ok()) {
-      return p.status();
-    }
-    options.at_seq = p->as_of_seq;
-    for (ledger::Record& r : p->records) {
-      out.push_back(std::move(r));
-    }
-    if (out.size() > max_records) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("more than ", max_records, " records under ", prefix));
-    }
-    if (p->next_page_token.empty()) {
-      return out;
-    }
-    page.page_token = p->next_page_token;
-  }
-}
-
-// Every account under each prefix, all read at one sequence number (set on first read).
-absl::Status ScanAllBalances(ledger::Ledger& ledger, absl::string_view prefix,
-                             ledger::ReadOptions& options, std::vector<ledger::Balance>& out) {
-  ledger::Page page{ledger::kMaxPageSize, ""};
-  while (true) {
-    absl::StatusOr<ledger::BalancePage> p = ledger.ScanBalances(prefix, page, options);
-    if (!p.ok()) {
-      return p.status();
-    }
-    options.at_seq = p->as_of_seq;
-    for (ledger::Balance& b : p->balances) {
-      out.push_back(std::move(b));
-    }
-    if (out.size() > kMaxHoldingAccounts) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("more than ", kMaxHoldingAccounts, " accounts to aggregate"));
-    }
-    if (p->next_page_token.empty()) {
-      return absl::OkStatus();
-    }
-    page.page_token = p->next_page_token;
-  }
-}
-
-// ---- Mutations: idempotent, retried on conflicts. ----
-struct Plan {
-  ledger::Transaction tx;  // request id, kind, principal and date are filled in by Mutate
-  json response;
-};
-using Planner = std::function<absl::StatusOr<Plan>()>;
-
-// FNV-1a, twice with different offsets: a 128-bit fingerprint of a request, used only to tell
-// a retry from a different request reusing an id (not a security boundary).
-std::string Fingerprint(absl::string_view text) {
-  uint64_t a = 14695981039346656037ULL;
-  uint64_t b = 0x6c62272e07bb0142ULL;
-  for (unsigned char c : text) {
-    a = (a ^ c) * 1099511628211ULL;
-    b = (b ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
-  }
-  return absl::StrFormat("%016x%016x", a, b);
-}
-
-// Conflicts a fresh read and a new plan can resolve: a version conflict (ABORTED), or a guarded
-// balance or an account that a concurrent commit changed since the plan's reads.
-bool Retryable(const absl::Status& s) {
-  if (s.code() == absl::StatusCode::kAborted) {
-    return true;
-  }
-  std::optional<std::string> r = ReasonOf(s);
-  return s.code() == absl::StatusCode::kFailedPrecondition && r.has_value() &&
-         (*r == reason::kInsufficientBalance || *r == reason::kAccountExists);
-}
-
-// The fingerprint of a request: the same kind, business date and content give the same one.
+// Inventory's request fingerprint (an on-disk contract: receipts hold it): FNV over the kind,
+// business date and content of the request.
 std::string RequestFingerprint(absl::string_view kind, absl::CivilDay date, const json& request) {
-  json fingerprinted = {{"kind", kind}, {"date", FormatDate(date)}, {"request", request}};
-  return Fingerprint(fingerprinted.dump());
+  return domain::Fnv128Hex(domain::RequestText(kind, date, request));
 }
 
-// What the receipt record of `ctx.request_id` says: the stored response when this request
-// (same fingerprint) committed before, REQUEST_ID_REUSED when another request did, nothing
-// when no request committed under this id.
-absl::StatusOr<std::optional<Mutation<json>>> StoredOutcome(ledger::Ledger& ledger,
-                                                            const Context& ctx,
-                                                            const std::string& receipt_key,
-                                                            absl::string_view fp) {
-  absl::StatusOr<ledger::Record> seen = ReadRecord(ledger, receipt_key);
-  if (!seen.ok()) {
-    return seen.status();
-  }
-  if (seen->version == 0) {
-    return std::optional<Mutation<json>>();
-  }
-  json stored = json::parse(seen->value, nullptr, /*allow_exceptions=*/false);
-  if (stored.is_discarded() || !stored.contains("fp") || !stored.contains("response")) {
-    return absl::DataLossError(absl::StrCat("malformed receipt record ", receipt_key));
-  }
-  if (stored["fp"] != std::string(fp)) {
-    return Rejection(
-        absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
-        absl::StrCat("request id ", ctx.request_id, " was used for a different request"));
-  }
-  return std::optional<Mutation<json>>(Mutation<json>{stored["response"], seen->version, true});
-}
-
-// Plans, commits and retries one mutation. The plan's transaction carries the receipt record
-// (fingerprint and response) under the ledger request id "inventory/<request id>", so:
-// - a retry that plans the same transaction is answered by the ledger (replayed, no read);
-// - a retry that plans another one (the state moved since), or whose plan now fails (its
-//   lot is released already: by the first attempt), is answered by the receipt record;
-// - other content under a used request id is ALREADY_EXISTS (REQUEST_ID_REUSED).
-// The first attempt uses `fast_planner` when given: one that skips reads whose outcome the
-// ledger enforces anyway (a lot key written at version 0, a guarded capacity account), so a
-// rejection by the ledger sends the next attempt through `planner`, which reads and names the
-// business reason.
-absl::StatusOr<Mutation<json>> MutateWithFingerprint(ledger::Ledger& ledger, const Context& ctx,
-                                                     absl::string_view kind, absl::string_view fp,
-                                                     const Planner& planner,
-                                                     const Planner& fast_planner = nullptr) {
-  if (absl::Status s = CheckContext(ctx); !s.ok()) {
-    return s;
-  }
-  std::string receipt_key = absl::StrCat(kRequestPrefix, ctx.request_id);
-  absl::Status last = absl::AbortedError("no attempt made");
-  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
-    absl::StatusOr<Plan> plan = attempt == 0 && fast_planner ? fast_planner() : planner();
-    if (!plan.ok()) {
-      absl::StatusOr<std::optional<Mutation<json>>> stored =
-          StoredOutcome(ledger, ctx, receipt_key, fp);
-      if (!stored.ok()) return stored.status();
-      if (stored->has_value()) return **std::move(stored);
-      return plan.status();
-    }
-    ledger::Transaction& tx = plan->tx;
-    tx.request_id = absl::StrCat(kLedgerRequestPrefix, ctx.request_id);
-    tx.kind = std::string(kind);
-    tx.principal = ctx.principal;
-    tx.business_date = ctx.business_date;
-    json receipt = {{"fp", fp}, {"response", plan->response}};
-    tx.writes.push_back(ledger::RecordWrite{receipt_key, 0, receipt.dump(), false});
-    if (tx.writes.size() > ledger::kMaxWrites) {
-      return absl::ResourceExhaustedError("too many record writes in one request");
-    }
-    absl::StatusOr<ledger::Receipt> committed = ledger.Commit(tx);
-    if (committed.ok()) {
-      // Replayed: the very same transaction, receipt record and response included.
-      return Mutation<json>{std::move(plan->response), committed->seq, committed->replayed};
-    }
-    if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
-      absl::StatusOr<std::optional<Mutation<json>>> stored =
-          StoredOutcome(ledger, ctx, receipt_key, fp);
-      if (!stored.ok()) return stored.status();
-      if (stored->has_value()) return **std::move(stored);
-      return committed.status();
-    }
-    if (!Retryable(committed.status())) {
-      return committed.status();
-    }
-    last = committed.status();
-  }
-  return last;
-}
-
-absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx,
-                                      absl::string_view kind, const json& request,
-                                      const Planner& planner) {
-  return MutateWithFingerprint(ledger, ctx, kind,
-                               RequestFingerprint(kind, ctx.business_date, request), planner);
-}
-
-template <typename T>
-absl::StatusOr<Mutation<T>> Convert(absl::StatusOr<Mutation<json>> m,
-                                    const std::function<absl::StatusOr<T>(const json&)>& decode) {
-  if (!m.ok()) {
-    return m.status();
-  }
-  try {
-    absl::StatusOr<T> value = decode(m->value);
-    if (!value.ok()) {
-      return value.status();
-    }
-    return Mutation<T>{*std::move(value), m->seq, m->replayed};
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("malformed stored response: ", e.what()));
-  }
+// One idempotent mutation under inventory's receipts (services/domain/mutate.h).
+absl::StatusOr<domain::Mutation<json>> Mutate(ledger::Ledger& ledger, const Context& ctx,
+                                              absl::string_view kind, const json& request,
+                                              const Planner& planner) {
+  return domain::Mutate(ledger, kMutations, ctx, kind,
+                        RequestFingerprint(kind, ctx.business_date, request), planner);
 }
 
 json LotJson(const Lot& l) { return json::parse(EncodeLot(l)); }
@@ -575,7 +226,7 @@ class CatalogCache {
     }
     absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
     if (!m.ok()) return m.status();
-    auto metal = std::make_shared<const Metal>(std::move(m->first));
+    auto metal = std::make_shared<const Metal>(std::move(m->value));
     absl::MutexLock l(&mu_);
     metals_[code] = metal;
     return metal;
@@ -637,10 +288,10 @@ absl::Status PlanAcquisition(ledger::Ledger& ledger, CatalogCache& catalog, std:
     lot_keys.push_back(absl::StrCat(kLotPrefix, l.id));
   }
   if (!optimistic) {
-    absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger, lot_keys);
+    absl::StatusOr<ledger::RecordSet> existing = ReadRecords(ledger, lot_keys);
     if (!existing.ok()) return existing.status();
     for (size_t i = 0; i < lots.size(); ++i) {
-      if ((*existing)[i].version != 0) {
+      if (existing->records[i].version != 0) {
         return Precondition(why::kLotExists,
                             absl::StrCat(field, "[", i, "]: lot ", lots[i].id, " already exists"));
       }
@@ -682,7 +333,7 @@ absl::Status PlanAcquisition(ledger::Ledger& ledger, CatalogCache& catalog, std:
     l.release_reference.clear();
     MoveMass(b, l.metal, ExternalAcquired(l.metal), false, StockAccount(l), true, l.net_mass_g);
     TakeCapacity(b, l.metal, l.depot, l.net_mass_g);
-    MoveMoney(b, l.currency, CostAcquired(l), false, CostAccount(l), true, l.cost_minor);
+    b.Move(l.currency, CostAcquired(l), false, CostAccount(l), true, l.cost_minor);
     tx.writes.push_back(ledger::RecordWrite{std::move(lot_keys[i]), 0, EncodeLot(l), false});
   }
   return absl::OkStatus();
@@ -735,7 +386,7 @@ std::string AcquireFingerprint(absl::string_view kind, absl::CivilDay date,
   }
   absl::StrAppend(&text, R"(],"memo":)", json(r.memo).dump(), R"(,"order_id":)",
                   json(r.order_id).dump(), "}}");
-  return Fingerprint(text);
+  return domain::Fnv128Hex(text);
 }
 
 absl::Status CheckMovable(const Lot& l, const std::string& field) {
@@ -810,7 +461,7 @@ absl::StatusOr<ReleaseResult> PlanRelease(
     std::string lp = absl::StrCat(lines_field, "[", i, "]");
     absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger, r.lines[i].lot_id);
     if (!loaded.ok()) return loaded.status();
-    Lot lot = loaded->first;
+    Lot lot = loaded->value;
     if (!r.earmark_reference.empty()) {
       if (absl::Status s = LiftEarmark(lot, r.earmark_reference, lp); !s.ok()) return s;
       if (r.lines[i].mass_g != 0 && r.lines[i].mass_g != lot.net_mass_g) {
@@ -835,7 +486,7 @@ absl::StatusOr<ReleaseResult> PlanRelease(
     MoveMass(b, lot.metal, StockAccount(lot), true, ExternalReleased(lot.metal), false, mass);
     MoveMass(b, lot.metal, CapacitySource(lot.metal), false, CapacityAccount(lot.metal, lot.depot),
              true, mass);
-    MoveMoney(b, lot.currency, CostAccount(lot), true, CostReleased(lot), false, *cost_out);
+    b.Move(lot.currency, CostAccount(lot), true, CostReleased(lot), false, *cost_out);
     freed[{lot.metal, lot.depot}] += mass;
     if (whole) {
       lot.status = LotStatus::kReleased;
@@ -847,7 +498,7 @@ absl::StatusOr<ReleaseResult> PlanRelease(
       lot.cost_minor -= *cost_out;
     }
     result.mass_g += mass;
-    tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+    tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->version,
                                             EncodeLot(lot), false});
     result.lots.push_back(std::move(lot));
   }
@@ -1046,16 +697,16 @@ absl::StatusOr<Mutation<Metal>> Inventory::AddGrade(const Context& ctx, absl::st
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
     if (!m.ok()) return m.status();
-    for (const Grade& g : m->first.grades) {
+    for (const Grade& g : m->value.grades) {
       if (g.code == grade.code) {
         return Precondition(why::kGradeExists, absl::StrCat(code, " already has grade ", g.code));
       }
     }
-    m->first.grades.push_back(grade);
+    m->value.grades.push_back(grade);
     Plan plan;
-    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kMetalPrefix, code), m->second,
-                                                 EncodeMetal(m->first), false});
-    plan.response = json::parse(EncodeMetal(m->first));
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kMetalPrefix, code), m->version,
+                                                 EncodeMetal(m->value), false});
+    plan.response = json::parse(EncodeMetal(m->value));
     return plan;
   };
   return Convert<Metal>(Mutate(ledger_, ctx, "inventory.add_grade", request, planner),
@@ -1066,15 +717,15 @@ absl::StatusOr<Metal> Inventory::GetMetal(absl::string_view code) {
   if (absl::Status s = CheckMetalCode(code, "code"); !s.ok()) return s;
   absl::StatusOr<Loaded<Metal>> m = LoadMetal(ledger_, code);
   if (!m.ok()) return m.status();
-  return m->first;
+  return m->value;
 }
 
 absl::StatusOr<std::vector<Metal>> Inventory::ListMetals() {
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAllRecords(ledger_, kMetalPrefix, /*max_records=*/10000);
+  absl::StatusOr<ledger::RecordPage> records =
+      domain::ScanAll(ledger_, kMetalPrefix, /*max_records=*/10000);
   if (!records.ok()) return records.status();
   std::vector<Metal> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<Metal> m = DecodeMetal(r.value);
     if (!m.ok()) return m.status();
     out.push_back(*std::move(m));
@@ -1160,9 +811,9 @@ absl::StatusOr<Mutation<Depot>> Inventory::UpdateDepot(const Context& ctx, const
     if (!old.ok()) return old.status();
     Plan plan;
     TxBuilder b;
-    if (absl::Status s = PlanCapacity(ledger_, old->first, depot, b); !s.ok()) return s;
+    if (absl::Status s = PlanCapacity(ledger_, old->value, depot, b); !s.ok()) return s;
     if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
-    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kDepotPrefix, depot.id), old->second,
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kDepotPrefix, depot.id), old->version,
                                                  EncodeDepot(depot), false});
     plan.response = request;
     return plan;
@@ -1175,15 +826,15 @@ absl::StatusOr<Depot> Inventory::GetDepot(absl::string_view id) {
   if (absl::Status s = CheckId(id, "depot_id"); !s.ok()) return s;
   absl::StatusOr<Loaded<Depot>> d = LoadDepot(ledger_, id);
   if (!d.ok()) return d.status();
-  return d->first;
+  return d->value;
 }
 
 absl::StatusOr<std::vector<Depot>> Inventory::ListDepots() {
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAllRecords(ledger_, kDepotPrefix, /*max_records=*/100000);
+  absl::StatusOr<ledger::RecordPage> records =
+      domain::ScanAll(ledger_, kDepotPrefix, /*max_records=*/100000);
   if (!records.ok()) return records.status();
   std::vector<Depot> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<Depot> d = DecodeDepot(r.value);
     if (!d.ok()) return d.status();
     out.push_back(*std::move(d));
@@ -1206,14 +857,11 @@ absl::StatusOr<Lot> Inventory::GetLot(absl::string_view id) {
   if (absl::Status s = CheckId(id, "lot_id"); !s.ok()) return s;
   absl::StatusOr<Loaded<Lot>> l = LoadLot(ledger_, id);
   if (!l.ok()) return l.status();
-  return l->first;
+  return l->value;
 }
 
 absl::StatusOr<LotPage> Inventory::ListLots(const LotFilter& filter, size_t page_size,
                                             const std::string& page_token) {
-  if (page_size == 0 || page_size > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
-  }
   std::map<std::string, std::string> province_of;
   if (!filter.province.empty()) {
     absl::StatusOr<std::vector<Depot>> depots = ListDepots();
@@ -1232,32 +880,18 @@ absl::StatusOr<LotPage> Inventory::ListLots(const LotFilter& filter, size_t page
            (filter.province.empty() || province_of[l.depot] == filter.province);
   };
   LotPage out;
-  ledger::Page page{page_size, page_token};
-  ledger::ReadOptions options;
-  size_t scanned = 0;
-  while (true) {
-    page.page_size = page_size - out.lots.size();
-    absl::StatusOr<ledger::RecordPage> p = ledger_.ScanRecords(kLotPrefix, page, options);
-    if (!p.ok()) {
-      if (p.status().code() == absl::StatusCode::kInvalidArgument) {
-        return InvalidField("page_token", "not a token this service issued");
-      }
-      return p.status();
-    }
-    options.at_seq = p->as_of_seq;
-    for (const ledger::Record& r : p->records) {
-      absl::StatusOr<Lot> l = DecodeLot(r.value);
-      if (!l.ok()) return l.status();
-      if (matches(*l)) out.lots.push_back(*std::move(l));
-    }
-    scanned += p->records.size();
-    out.next_page_token = p->next_page_token;
-    if (out.next_page_token.empty() || out.lots.size() >= page_size ||
-        scanned >= kMaxLotsScannedPerList) {
-      return out;
-    }
-    page.page_token = out.next_page_token;
-  }
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, kLotPrefix, page_size, page_token,
+                           [&](const ledger::Record& r) -> absl::StatusOr<bool> {
+                             absl::StatusOr<Lot> l = DecodeLot(r.value);
+                             if (!l.ok()) return l.status();
+                             if (!matches(*l)) return false;
+                             out.lots.push_back(*std::move(l));
+                             return true;
+                           });
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
+  return out;
 }
 
 absl::StatusOr<std::vector<LotEvent>> Inventory::LotHistory(absl::string_view id) {
@@ -1314,8 +948,8 @@ absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
   };
   constexpr absl::string_view kKind = "inventory.acquire";
   return Convert<std::vector<std::string>>(
-      MutateWithFingerprint(
-          ledger_, ctx, kKind, AcquireFingerprint(kKind, ctx.business_date, request),
+      domain::Mutate(
+          ledger_, kMutations, ctx, kKind, AcquireFingerprint(kKind, ctx.business_date, request),
           [&] { return plan_with(false); }, [&] { return plan_with(true); }),
       [](const json& j) -> absl::StatusOr<std::vector<std::string>> {
         return j.at("lot_ids").get<std::vector<std::string>>();
@@ -1330,7 +964,7 @@ absl::StatusOr<Mutation<Lot>> Inventory::Dispatch(const Context& ctx, absl::stri
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, lot_id);
     if (!loaded.ok()) return loaded.status();
-    Lot lot = loaded->first;
+    Lot lot = loaded->value;
     if (absl::Status s = CheckMovable(lot, "lot_id"); !s.ok()) return s;
     absl::StatusOr<Loaded<Depot>> dest = LoadDepot(ledger_, to_depot);
     if (!dest.ok()) return dest.status();
@@ -1350,14 +984,13 @@ absl::StatusOr<Mutation<Lot>> Inventory::Dispatch(const Context& ctx, absl::stri
     Plan plan;
     TxBuilder b;
     MoveMass(b, lot.metal, StockAccount(lot), true, TransitAccount(lot), true, lot.net_mass_g);
-    MoveMoney(b, lot.currency, CostAccount(lot), true, CostTransitAccount(lot), true,
-              lot.cost_minor);
+    b.Move(lot.currency, CostAccount(lot), true, CostTransitAccount(lot), true, lot.cost_minor);
     TakeCapacity(b, lot.metal, lot.depot, -lot.net_mass_g);
     TakeCapacity(b, lot.metal, to_depot, lot.net_mass_g);
     if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
     lot.status = LotStatus::kInTransit;
     lot.transit_to = std::string(to_depot);
-    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->version,
                                                  EncodeLot(lot), false});
     plan.response = LotJson(lot);
     return plan;
@@ -1373,7 +1006,7 @@ absl::StatusOr<Mutation<Lot>> Inventory::Receive(const Context& ctx, absl::strin
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, lot_id);
     if (!loaded.ok()) return loaded.status();
-    Lot lot = loaded->first;
+    Lot lot = loaded->value;
     if (lot.status != LotStatus::kInTransit) {
       return Precondition(why::kLotNotInTransit,
                           absl::StrCat("lot ", lot.id, " is not in transit"));
@@ -1386,10 +1019,9 @@ absl::StatusOr<Mutation<Lot>> Inventory::Receive(const Context& ctx, absl::strin
     arrived.status = LotStatus::kInStock;
     arrived.location = std::string(location);
     MoveMass(b, lot.metal, TransitAccount(lot), true, StockAccount(arrived), true, lot.net_mass_g);
-    MoveMoney(b, lot.currency, CostTransitAccount(lot), true, CostAccount(arrived), true,
-              lot.cost_minor);
+    b.Move(lot.currency, CostTransitAccount(lot), true, CostAccount(arrived), true, lot.cost_minor);
     if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
-    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
+    plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->version,
                                                  EncodeLot(arrived), false});
     plan.response = LotJson(arrived);
     return plan;
@@ -1485,7 +1117,7 @@ absl::StatusOr<Mutation<StockCount>> Inventory::RecordStockCount(const Context& 
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Lot>> loaded = LoadLot(ledger_, request.lot_id);
     if (!loaded.ok()) return loaded.status();
-    Lot lot = loaded->first;
+    Lot lot = loaded->value;
     if (lot.status == LotStatus::kInTransit) {
       return Precondition(why::kLotInTransit, absl::StrCat("lot ", lot.id, " is in transit"));
     }
@@ -1502,7 +1134,7 @@ absl::StatusOr<Mutation<StockCount>> Inventory::RecordStockCount(const Context& 
     count.difference_g = request.counted_mass_g - lot.net_mass_g;
     count.reason = request.reason;
     count.counter = ctx.principal;
-    count.lot_version = loaded->second;
+    count.lot_version = loaded->version;
     count.business_date = ctx.business_date;
     // Allowed difference: tolerance_bp of the book mass (exact.h's one rounding rule).
     std::optional<int64_t> allowed =
@@ -1518,10 +1150,10 @@ absl::StatusOr<Mutation<StockCount>> Inventory::RecordStockCount(const Context& 
       if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
       if (count.difference_g != 0) {
         plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id),
-                                                     loaded->second, EncodeLot(lot), false});
+                                                     loaded->version, EncodeLot(lot), false});
       } else {
         plan.tx.checks.push_back(
-            ledger::RecordCheck{absl::StrCat(kLotPrefix, lot.id), loaded->second});
+            ledger::RecordCheck{absl::StrCat(kLotPrefix, lot.id), loaded->version});
       }
     }
     plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kCountPrefix, count.id), 0,
@@ -1561,16 +1193,16 @@ absl::StatusOr<Mutation<StockCount>> Inventory::DecideStockCount(const Context& 
     Plan plan;
     count->approver = ctx.principal;
     if (approve) {
-      if (loaded->second != count->lot_version) {
+      if (loaded->version != count->lot_version) {
         return Precondition(why::kLotChangedSinceCount,
                             absl::StrCat("lot ", count->lot_id, " changed since it was counted"));
       }
-      Lot lot = loaded->first;
+      Lot lot = loaded->value;
       TxBuilder b;
       ApplyCount(b, lot, count->difference_g);
       if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
-      plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id), loaded->second,
-                                                   EncodeLot(lot), false});
+      plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id),
+                                                   loaded->version, EncodeLot(lot), false});
       count->status = CountStatus::kPosted;
     } else {
       count->status = CountStatus::kRejected;
@@ -1681,10 +1313,7 @@ absl::Status CheckQuery(const HoldingsQuery& q) {
   if (!q.metal.empty()) {
     if (absl::Status s = CheckMetalCode(q.metal, "metal"); !s.ok()) return s;
   }
-  if (q.as_of.has_value() &&
-      (*q.as_of < ledger::kMinBusinessDate || *q.as_of > ledger::kMaxBusinessDate)) {
-    return InvalidField("as_of_date", "outside 1900-01-01..2199-12-31");
-  }
+  if (q.as_of.has_value()) return CheckDate(*q.as_of, "as_of_date");
   return absl::OkStatus();
 }
 
@@ -1695,7 +1324,9 @@ absl::StatusOr<std::vector<ledger::Balance>> ReadAggregateBalances(
   ledger::ReadOptions options;
   std::vector<ledger::Balance> balances;
   for (const std::string& prefix : prefixes) {
-    if (absl::Status s = ScanAllBalances(ledger, prefix, options, balances); !s.ok()) return s;
+    absl::Status s =
+        domain::ScanAllBalances(ledger, prefix, kMaxHoldingAccounts, options, balances);
+    if (!s.ok()) return s;
   }
   as_of_seq = options.at_seq;
   if (!as_of.has_value() || balances.empty()) return balances;
@@ -1778,8 +1409,10 @@ absl::StatusOr<std::vector<ValuationRow>> Inventory::Valuate(const HoldingsQuery
   // Book cost per (group, currency) from the cost accounts at the same sequence number.
   ledger::ReadOptions options{holdings->as_of_seq};
   std::vector<ledger::Balance> costs;
-  if (absl::Status s = ScanAllBalances(ledger_, "cost/", options, costs); !s.ok()) return s;
-  if (absl::Status s = ScanAllBalances(ledger_, "cost-transit/", options, costs); !s.ok()) return s;
+  for (absl::string_view prefix : {"cost/", "cost-transit/"}) {
+    absl::Status s = domain::ScanAllBalances(ledger_, prefix, kMaxHoldingAccounts, options, costs);
+    if (!s.ok()) return s;
+  }
   if (query.as_of.has_value() && !costs.empty()) {
     std::vector<std::string> ids;
     for (const ledger::Balance& b : costs) ids.push_back(b.account);
@@ -1883,9 +1516,7 @@ absl::StatusOr<Mutation<size_t>> Inventory::AddPriceMarks(const Context& ctx,
     const PriceMark& m = marks[i];
     std::string p = absl::StrCat("marks[", i, "]");
     if (absl::Status s = CheckMetalCode(m.metal, p + ".metal"); !s.ok()) return s;
-    if (m.date < ledger::kMinBusinessDate || m.date > ledger::kMaxBusinessDate) {
-      return InvalidField(p + ".date", "outside 1900-01-01..2199-12-31");
-    }
+    if (absl::Status s = CheckDate(m.date, p + ".date"); !s.ok()) return s;
     if (m.price_minor_per_t <= 0) return InvalidField(p + ".price_minor_per_t", "must be positive");
     if (absl::Status s = CheckCurrency(m.currency, p + ".currency"); !s.ok()) return s;
     if (absl::Status s = CheckText(m.source, p + ".source", true); !s.ok()) return s;
@@ -1904,11 +1535,11 @@ absl::StatusOr<Mutation<size_t>> Inventory::AddPriceMarks(const Context& ctx,
     }
     std::vector<std::string> price_keys;
     for (const PriceMark& m : marks) price_keys.push_back(PriceKey(m));
-    absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger_, price_keys);
+    absl::StatusOr<ledger::RecordSet> existing = ReadRecords(ledger_, price_keys);
     if (!existing.ok()) return existing.status();
     Plan plan;
     for (size_t i = 0; i < marks.size(); ++i) {
-      plan.tx.writes.push_back(ledger::RecordWrite{price_keys[i], (*existing)[i].version,
+      plan.tx.writes.push_back(ledger::RecordWrite{price_keys[i], existing->records[i].version,
                                                    EncodePriceMark(marks[i]), false});
     }
     plan.response = {{"count", marks.size()}};

@@ -7,7 +7,8 @@
 // concurrent writer spent re-reads and re-decides (up to kMaxCommitAttempts), so concurrent
 // releases of one lot end with one success and one FAILED_PRECONDITION.
 //
-// Idempotency: every mutation names a request id. The first commit stores a receipt record
+// Idempotency: every mutation names a request id and goes through the domain kit's Mutate
+// (services/domain/mutate.h). The first commit stores a receipt record
 // ("inventory-request/<id>") holding a fingerprint of the request and its response; a retry
 // with the same content returns that response (replayed = true), different content under the
 // same id is ALREADY_EXISTS (REQUEST_ID_REUSED).
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "services/domain/context.h"
 #include "services/inventory/model.h"
 #include "storage/ledger.h"
 
@@ -62,30 +64,20 @@ inline constexpr absl::string_view kOrderUnsupported = "ORDER_UNSUPPORTED";
 inline constexpr absl::string_view kNoPriceMark = "NO_PRICE_MARK";
 }  // namespace inventory_reason
 
-// Limits (each enforced at the boundary with INVALID_ARGUMENT or RESOURCE_EXHAUSTED).
+// Limits (each enforced at the boundary with INVALID_ARGUMENT or RESOURCE_EXHAUSTED). Ids
+// and text follow the domain kit's (services/domain/checks.h: 64 and 256 characters), as do
+// the commit attempts (8) and the records one filtered page of ListLots scans (20,000).
 inline constexpr size_t kMaxLotsPerAcquisition = 1000;   // the batch size
 inline constexpr size_t kMaxLinesPerRelease = 1000;      // same bound as acquisitions
 inline constexpr size_t kMaxPriceMarksPerImport = 4000;  // one record write each; < kMaxWrites
-inline constexpr size_t kMaxIdChars = 64;                // lot, depot, owner ids: fits ledger keys
 inline constexpr size_t kMaxRequestIdChars = 200;        // ledger ids are <= 256 with our prefix
-inline constexpr size_t kMaxTextChars = 256;             // names, brands, references, reasons
-inline constexpr int kMaxCommitAttempts = 8;             // re-read-and-retry on conflicts
 inline constexpr size_t kMaxHoldingAccounts = 200000;    // accounts aggregated per query
-inline constexpr size_t kMaxLotsScannedPerList = 20000;  // filter scan budget per page
 
-// Who asks, under which request id, effective on which business date.
-struct Context {
-  std::string request_id;
-  std::string principal;
-  absl::CivilDay business_date;
-};
-
+// Who asks, under which request id, effective on which business date; what a change
+// returns (the domain kit's types).
+using Context = domain::Context;
 template <typename T>
-struct Mutation {
-  T value;
-  ledger::Seq seq = 0;    // the committing transaction
-  bool replayed = false;  // true when a retry returned an earlier result
-};
+using Mutation = domain::Mutation<T>;
 
 // What an acquisition or release executing an order adds to the ledger transaction.
 struct OrderUse {

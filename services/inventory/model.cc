@@ -2,27 +2,11 @@
 
 #include <cstdio>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-
-namespace nlohmann {
-template <>
-struct adl_serializer<absl::CivilDay> {
-  static void to_json(json& j, const absl::CivilDay& d) { j = reserve::inventory::FormatDate(d); }
-  static void from_json(const json& j, absl::CivilDay& d) {
-    std::optional<absl::CivilDay> parsed = reserve::inventory::ParseDate(j.get<std::string>());
-    if (!parsed.has_value()) {
-      throw std::invalid_argument("bad date");
-    }
-    d = *parsed;
-  }
-};
-}  // namespace nlohmann
+#include "services/domain/json.h"
 
 namespace reserve::inventory {
 
@@ -61,23 +45,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockCount, id, lot_id, metal, d
                                                 counted_mass_g, difference_g, reason, counter,
                                                 approver, status, lot_version, business_date)
 
-namespace {
-
-template <typename T>
-std::string Encode(const T& value) {
-  return nlohmann::json(value).dump();
-}
-
-template <typename T>
-absl::StatusOr<T> Decode(absl::string_view text, absl::string_view what) {
-  try {
-    return nlohmann::json::parse(text.begin(), text.end()).get<T>();
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("malformed ", what, " record: ", e.what()));
-  }
-}
-
-}  // namespace
+using domain::DecodeJson;
+using domain::EncodeJson;
 
 absl::string_view ReserveClassName(ReserveClass c) {
   switch (c) {
@@ -146,8 +115,8 @@ absl::string_view CountStatusName(CountStatus s) {
   return "unspecified";
 }
 
-std::string EncodeMetal(const Metal& m) { return Encode(m); }
-std::string EncodeDepot(const Depot& d) { return Encode(d); }
+std::string EncodeMetal(const Metal& m) { return EncodeJson(m); }
+std::string EncodeDepot(const Depot& d) { return EncodeJson(d); }
 // The document nlohmann's json(lot).dump() writes (keys in sorted order, compact, the same
 // escaping for text without control characters, which the service rejects), streamed
 // without building it: every acquisition writes a lot and every movement rewrites one, and
@@ -201,47 +170,23 @@ std::string EncodeLot(const Lot& l) {
 }
 
 namespace internal {
-std::string EncodeLotViaDocument(const Lot& l) { return Encode(l); }
+std::string EncodeLotViaDocument(const Lot& l) { return EncodeJson(l); }
 }  // namespace internal
 
-std::string EncodePriceMark(const PriceMark& p) { return Encode(p); }
-std::string EncodeStockCount(const StockCount& c) { return Encode(c); }
-absl::StatusOr<Metal> DecodeMetal(absl::string_view json) { return Decode<Metal>(json, "metal"); }
-absl::StatusOr<Depot> DecodeDepot(absl::string_view json) { return Decode<Depot>(json, "depot"); }
-absl::StatusOr<Lot> DecodeLot(absl::string_view json) { return Decode<Lot>(json, "lot"); }
+std::string EncodePriceMark(const PriceMark& p) { return EncodeJson(p); }
+std::string EncodeStockCount(const StockCount& c) { return EncodeJson(c); }
+absl::StatusOr<Metal> DecodeMetal(absl::string_view json) {
+  return DecodeJson<Metal>(json, "metal");
+}
+absl::StatusOr<Depot> DecodeDepot(absl::string_view json) {
+  return DecodeJson<Depot>(json, "depot");
+}
+absl::StatusOr<Lot> DecodeLot(absl::string_view json) { return DecodeJson<Lot>(json, "lot"); }
 absl::StatusOr<PriceMark> DecodePriceMark(absl::string_view json) {
-  return Decode<PriceMark>(json, "price mark");
+  return DecodeJson<PriceMark>(json, "price mark");
 }
 absl::StatusOr<StockCount> DecodeStockCount(absl::string_view json) {
-  return Decode<StockCount>(json, "stock count");
-}
-
-std::string FormatDate(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
-}
-
-std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
-    return std::nullopt;
-  }
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-      return std::nullopt;
-    }
-  }
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  if (!absl::SimpleAtoi(text.substr(0, 4), &year) || !absl::SimpleAtoi(text.substr(5, 2), &month) ||
-      !absl::SimpleAtoi(text.substr(8, 2), &day)) {
-    return std::nullopt;
-  }
-  absl::CivilDay parsed(year, month, day);
-  // CivilDay normalises (2023-02-30 -> 2023-03-02); a real date survives unchanged.
-  if (parsed.year() != year || parsed.month() != month || parsed.day() != day) {
-    return std::nullopt;
-  }
-  return parsed;
+  return DecodeJson<StockCount>(json, "stock count");
 }
 
 }  // namespace reserve::inventory

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "services/domain/dates.h"
 
 namespace reserve::inventory {
 
@@ -142,9 +143,9 @@ namespace internal {
 std::string EncodeLotViaDocument(const Lot& l);
 }  // namespace internal
 
-// "YYYY-MM-DD" <-> CivilDay. ParseDate is strict (exactly that form, a real date).
-std::string FormatDate(absl::CivilDay day);
-std::optional<absl::CivilDay> ParseDate(absl::string_view text);
+// "YYYY-MM-DD" <-> CivilDay (the domain kit's; ParseDate is strict).
+using domain::FormatDate;
+using domain::ParseDate;
 
 }  // namespace reserve::inventory
 
