@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/dates.h"
 #include "services/inventory/model.h"
 #include "services/inventory/ownership.h"
 #include "storage/errors.h"
@@ -19,6 +20,7 @@ namespace reserve::commercial {
 namespace {
 
 namespace why = commercial_reason;
+using domain::FormatDate;
 using internal::CheckContext;
 using internal::CheckCurrency;
 using internal::CheckDate;
@@ -31,7 +33,6 @@ using internal::NotFound;
 using internal::Plan;
 using internal::ReadRecords;
 using inventory::Encumbrance;
-using inventory::FormatDate;
 using inventory::Lot;
 using inventory::LotStatus;
 using inventory::ReserveClass;

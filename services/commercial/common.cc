@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/dates.h"
 #include "services/inventory/model.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -277,8 +278,8 @@ absl::StatusOr<Mutation<std::string>> Mutate(ledger::Ledger& ledger, const Conte
                                              absl::string_view kind, absl::string_view request_text,
                                              const Planner& planner) {
   if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
-  const std::string fp = Fingerprint(absl::StrCat(
-      kind, "|", inventory::FormatDate(ctx.business_date), "|", ctx.principal, "|", request_text));
+  const std::string fp = Fingerprint(absl::StrCat(kind, "|", domain::FormatDate(ctx.business_date),
+                                                  "|", ctx.principal, "|", request_text));
   absl::Status last = absl::AbortedError("no attempt made");
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     absl::StatusOr<ledger::RecordSet> seen = ReadRecords(ledger, {receipt_key});

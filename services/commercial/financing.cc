@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/dates.h"
 #include "services/inventory/ownership.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -147,11 +148,10 @@ absl::Status CheckPledgeRequest(const Context& ctx, absl::string_view bank,
 }
 
 std::string PledgeRequestText(absl::string_view bank, const Context& ctx, const PledgeRequest& r) {
-  return absl::StrCat("pledge|", bank, "|", inventory::FormatDate(ctx.business_date), "|",
-                      r.borrower, "|", absl::StrJoin(r.lot_ids, ","), "|", r.principal_minor, "|",
-                      r.currency, "|", r.interest_rate_bp, "|",
-                      inventory::FormatDate(r.maturity_date), "|", r.max_ltv_bp, "|",
-                      r.margin_call_ltv_bp, "|", r.loan_reference);
+  return absl::StrCat("pledge|", bank, "|", domain::FormatDate(ctx.business_date), "|", r.borrower,
+                      "|", absl::StrJoin(r.lot_ids, ","), "|", r.principal_minor, "|", r.currency,
+                      "|", r.interest_rate_bp, "|", domain::FormatDate(r.maturity_date), "|",
+                      r.max_ltv_bp, "|", r.margin_call_ltv_bp, "|", r.loan_reference);
 }
 
 // The agreement of `index` covering `date` whose warehouses hold every lot ("" if none).
@@ -520,7 +520,7 @@ absl::StatusOr<Mutation<PledgeResult>> Financing::CreatePledge(const Context& ct
       return Precondition(
           why::kLtvTooHigh,
           absl::StrCat("LTV would be ", ltv, " bp at ", in.price.price_minor_per_t, " ",
-                       request.currency, "/t (", inventory::FormatDate(in.price.date),
+                       request.currency, "/t (", domain::FormatDate(in.price.date),
                        "); max_ltv_bp is ", request.max_ltv_bp));
     }
     Pledge pledge = NewPledge(pledge_id, bank, ctx, request, in, ltv, fp);
@@ -624,7 +624,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
     }
     if (ctx.business_date <= p.maturity_date && !p.in_margin_call) {
       return Precondition(why::kNotInDefault, absl::StrCat("pledge ", p.id, " matures on ",
-                                                           inventory::FormatDate(p.maturity_date),
+                                                           domain::FormatDate(p.maturity_date),
                                                            " and is not in margin call"));
     }
     // The state's call-up right survives the transfer while the agreement runs.

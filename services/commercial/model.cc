@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/dates.h"
 #include "services/inventory/model.h"
 
 namespace reserve::commercial {
@@ -78,10 +79,10 @@ void Get(const json& j, const char* key, T& out) {
   if (it != j.end() && !it->is_null()) out = it->get<T>();
 }
 
-std::string Day(absl::CivilDay d) { return inventory::FormatDate(d); }
+std::string Day(absl::CivilDay d) { return domain::FormatDate(d); }
 
 absl::CivilDay ParseDay(const json& value) {
-  std::optional<absl::CivilDay> d = inventory::ParseDate(value.get<std::string>());
+  std::optional<absl::CivilDay> d = domain::ParseDate(value.get<std::string>());
   if (!d.has_value()) throw std::invalid_argument("bad date");
   return *d;
 }

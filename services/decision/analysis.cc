@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
+#include "services/domain/checks.h"
+#include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
 
@@ -14,6 +16,13 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckId;
+using domain::CheckMetalCode;
+using domain::CheckYear;
+using domain::ReadBalances;
+using domain::ScanAll;
 
 // Price records read for one metal (all currencies): the engine's own limit, with room.
 constexpr size_t kMaxPriceRecordsRead = 4 * engine::kMaxPriceMarks;
@@ -23,12 +32,11 @@ absl::StatusOr<std::vector<engine::PriceMark>> LoadPriceMarks(ledger::Ledger& le
                                                               absl::string_view metal,
                                                               absl::string_view currency,
                                                               absl::CivilDay to) {
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAll(ledger, keys::PricePrefix(metal), kMaxPriceRecordsRead, options);
+  absl::StatusOr<ledger::RecordPage> records =
+      ScanAll(ledger, keys::PricePrefix(metal), kMaxPriceRecordsRead);
   if (!records.ok()) return records.status();
   std::vector<engine::PriceMark> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<inventory::PriceMark> m = inventory::DecodePriceMark(r.value);
     if (!m.ok()) return m.status();
     if (m->currency != currency || m->date > to) continue;
@@ -40,12 +48,11 @@ absl::StatusOr<std::vector<engine::PriceMark>> LoadPriceMarks(ledger::Ledger& le
 // Points of one series dated on or before `to`, oldest first.
 absl::StatusOr<std::vector<MarketPoint>> LoadSeries(ledger::Ledger& ledger, MarketSeries series,
                                                     absl::string_view metal, absl::CivilDay to) {
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAll(ledger, keys::MarketPrefix(series, metal), kMaxMarketPointsRead, options);
+  absl::StatusOr<ledger::RecordPage> records =
+      ScanAll(ledger, keys::MarketPrefix(series, metal), kMaxMarketPointsRead);
   if (!records.ok()) return records.status();
   std::vector<MarketPoint> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<MarketPoint> p = DecodeMarketPoint(r.value);
     if (!p.ok()) return p.status();
     if (p->date <= to) out.push_back(*std::move(p));
@@ -61,7 +68,7 @@ absl::StatusOr<int64_t> LatestConsumption(ledger::Ledger& ledger, absl::string_v
   if (points->empty()) {
     return Precondition(why::kNoConsumptionData,
                         absl::StrCat("no consumption figure for ", metal, " on or before ",
-                                     inventory::FormatDate(date)));
+                                     domain::FormatDate(date)));
   }
   return points->back().value;
 }
@@ -171,8 +178,8 @@ absl::StatusOr<Recommendations> Decision::Recommend(const RecommendationQuery& q
       std::string dis = keys::CeilingUsedAccount(metal, year, Direction::kRelease);
       absl::StatusOr<std::map<std::string, int64_t>> used = ReadBalances(ledger_, {acq, dis});
       if (!used.ok()) return used.status();
-      m.acquisition_ceiling_g = (*ceiling)->first.acquire_ceiling_g;
-      m.disposal_ceiling_g = (*ceiling)->first.dispose_ceiling_g;
+      m.acquisition_ceiling_g = (*ceiling)->value.acquire_ceiling_g;
+      m.disposal_ceiling_g = (*ceiling)->value.dispose_ceiling_g;
       m.acquired_this_year_g = std::max<int64_t>(0, (*used)[acq]);
       m.disposed_this_year_g = std::max<int64_t>(0, (*used)[dis]);
     }
@@ -192,7 +199,7 @@ absl::StatusOr<Recommendations> Decision::Recommend(const RecommendationQuery& q
     if (prices->empty()) {
       return Precondition(why::kNoPriceMark,
                           absl::StrCat("no ", query.currency, " price mark for ", metal,
-                                       " on or before ", inventory::FormatDate(query.date)));
+                                       " on or before ", domain::FormatDate(query.date)));
     }
     m.price_history = *std::move(prices);
     absl::StatusOr<std::vector<engine::UtilisationMark>> util =
@@ -288,7 +295,7 @@ absl::StatusOr<Optimisation> Decision::Optimise(const OptimiseQuery& query) {
     if (prices->empty()) {
       return Precondition(why::kNoPriceMark,
                           absl::StrCat("no ", query.currency, " price mark for ", metal,
-                                       " on or before ", inventory::FormatDate(query.date)));
+                                       " on or before ", domain::FormatDate(query.date)));
     }
     m.price_minor_per_t = prices->back().price_minor_per_t;
     std::string ceiling = keys::CeilingAccount(metal, query.year, Direction::kAcquire);

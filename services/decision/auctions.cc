@@ -9,6 +9,8 @@
 #include "services/decision/engine/auction.h"
 #include "services/decision/engine/rules.h"
 #include "services/decision/keys.h"
+#include "services/domain/checks.h"
+#include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
 
@@ -17,6 +19,18 @@ namespace {
 
 namespace why = decision_reason;
 namespace inv_why = inventory::inventory_reason;
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckId;
+using domain::CheckText;
+using domain::Convert;
+using domain::Load;
+using domain::NotFound;
+using domain::ReadBalances;
+using domain::ReadRecord;
+using domain::ReadRecords;
+using domain::ScanAll;
+using domain::ScanPage;
 
 constexpr absl::string_view kEarmark = "earmark";
 constexpr absl::string_view kEarmarkHolder = "decision:auction";
@@ -206,11 +220,12 @@ std::string Difference(const AuctionResult& stored, const AuctionResult& recompu
 
 absl::StatusOr<std::vector<Bidder>> ReadBidders(ledger::Ledger& ledger, absl::string_view auction,
                                                 ledger::ReadOptions& options) {
-  absl::StatusOr<std::vector<ledger::Record>> records =
+  absl::StatusOr<ledger::RecordPage> records =
       ScanAll(ledger, keys::BidderPrefix(auction), kMaxBiddersPerAuction, options);
   if (!records.ok()) return records.status();
+  options.at_seq = records->as_of_seq;
   std::vector<Bidder> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<Bidder> b = DecodeBidder(r.value);
     if (!b.ok()) return b.status();
     out.push_back(*std::move(b));
@@ -220,11 +235,12 @@ absl::StatusOr<std::vector<Bidder>> ReadBidders(ledger::Ledger& ledger, absl::st
 
 absl::StatusOr<std::vector<Bid>> ReadBids(ledger::Ledger& ledger, absl::string_view auction,
                                           ledger::ReadOptions& options) {
-  absl::StatusOr<std::vector<ledger::Record>> records =
+  absl::StatusOr<ledger::RecordPage> records =
       ScanAll(ledger, keys::BidPrefix(auction), kMaxBidsPerAuction, options);
   if (!records.ok()) return records.status();
+  options.at_seq = records->as_of_seq;
   std::vector<Bid> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<Bid> b = DecodeBid(r.value);
     if (!b.ok()) return b.status();
     b->seq = r.version;
@@ -250,7 +266,7 @@ absl::StatusOr<Mutation<Auction>> Auctions::Create(const Context& ctx, const Auc
               {"title", draft.title},
               {"order_id", draft.order_id},
               {"currency", draft.currency},
-              {"eligibility_cutoff", inventory::FormatDate(draft.eligibility_cutoff)},
+              {"eligibility_cutoff", domain::FormatDate(draft.eligibility_cutoff)},
               {"deposit_minor", draft.deposit_minor},
               {"bidder_cap_g", draft.bidder_cap_g},
               {"opens", draft.bidding_opens_at_ms},
@@ -286,7 +302,7 @@ absl::StatusOr<Mutation<Auction>> Auctions::Create(const Context& ctx, const Auc
       std::string f = absl::StrCat("auction.lots[", i, "]");
       absl::StatusOr<Loaded<inventory::Lot>> lot = LoadLot(ledger_, al.lot_id);
       if (!lot.ok()) return lot.status();
-      inventory::Lot l = lot->first;
+      inventory::Lot l = lot->value;
       if (l.status != inventory::LotStatus::kInStock || !l.encumbrances.empty()) {
         return Precondition(
             why::kLotNotAvailable,
@@ -313,7 +329,7 @@ absl::StatusOr<Mutation<Auction>> Auctions::Create(const Context& ctx, const Auc
       l.encumbrances.push_back(
           inventory::Encumbrance{std::string(kEarmark), std::string(kEarmarkHolder), a.id});
       plan.tx.writes.push_back(
-          ledger::RecordWrite{keys::LotKey(l.id), lot->second, inventory::EncodeLot(l), false});
+          ledger::RecordWrite{keys::LotKey(l.id), lot->version, inventory::EncodeLot(l), false});
     }
     TxBuilder b;
     b.Move(std::string(keys::kSlotUnit), std::string(keys::kSlotPoolAccount), false,
@@ -350,7 +366,7 @@ absl::StatusOr<Auction> Auctions::Get(absl::string_view id) {
   if (absl::Status s = CheckId(id, "auction_id"); !s.ok()) return s;
   absl::StatusOr<Loaded<Auction>> a = LoadAuction(ledger_, id);
   if (!a.ok()) return a.status();
-  std::vector<Auction> one = {a->first};
+  std::vector<Auction> one = {a->value};
   if (absl::Status s = FillBidderCounts(one); !s.ok()) return s;
   return one.front();
 }
@@ -383,7 +399,7 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Auction>> loaded = LoadAuction(ledger_, auction_id);
     if (!loaded.ok()) return loaded.status();
-    Auction a = loaded->first;
+    Auction a = loaded->value;
     int64_t now_ms = absl::ToUnixMillis(clock_());
     if (a.status != AuctionStatus::kOpen || now_ms >= a.bidding_closes_at_ms) {
       return Precondition(why::kBiddingClosed,
@@ -397,8 +413,8 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
       return Precondition(
           why::kRegisteredAfterCutoff,
           absl::StrCat(bidder.company, " was registered on ",
-                       inventory::FormatDate(bidder.company_registered_on),
-                       ", not before the cut-off ", inventory::FormatDate(a.eligibility_cutoff)));
+                       domain::FormatDate(bidder.company_registered_on),
+                       ", not before the cut-off ", domain::FormatDate(a.eligibility_cutoff)));
     }
     if (!bidder.accepts_no_resale) {
       return Precondition(why::kNoResaleRequired,
@@ -416,16 +432,16 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
       return absl::ResourceExhaustedError(
           absl::StrCat("auction ", a.id, " has ", kMaxBiddersPerAuction, " bidders"));
     }
-    absl::StatusOr<std::vector<ledger::Record>> existing =
+    absl::StatusOr<ledger::RecordSet> existing =
         ReadRecords(ledger_, {keys::BidderKey(a.id, bidder.id),
                               keys::GroupKey(a.id, bidder.corporate_group), keys::GateKey(a.id)});
     if (!existing.ok()) return existing.status();
-    if ((*existing)[0].version != 0) {
+    if (existing->records[0].version != 0) {
       return Precondition(why::kBidderExists,
                           absl::StrCat(bidder.id, " is already registered for ", a.id));
     }
-    if ((*existing)[1].version != 0) {
-      json group = json::parse((*existing)[1].value, nullptr, /*allow_exceptions=*/false);
+    if (existing->records[1].version != 0) {
+      json group = json::parse(existing->records[1].value, nullptr, /*allow_exceptions=*/false);
       std::string holder =
           group.is_object() && group.contains("bidder_id") && group["bidder_id"].is_string()
               ? group["bidder_id"].get<std::string>()
@@ -448,7 +464,8 @@ absl::StatusOr<Mutation<Bidder>> Auctions::Register(const Context& ctx,
         ledger::RecordWrite{keys::BidderKey(a.id, bidder.id), 0, EncodeBidder(registered), false});
     plan.tx.writes.push_back(ledger::RecordWrite{keys::GroupKey(a.id, bidder.corporate_group), 0,
                                                  json{{"bidder_id", bidder.id}}.dump(), false});
-    plan.tx.checks.push_back(ledger::RecordCheck{keys::GateKey(a.id), (*existing)[2].version});
+    plan.tx.checks.push_back(
+        ledger::RecordCheck{keys::GateKey(a.id), existing->records[2].version});
     plan.response = json::parse(EncodeBidder(registered));
     return plan;
   };
@@ -488,7 +505,7 @@ absl::StatusOr<Mutation<Bid>> Auctions::PlaceBid(const Context& ctx, const Bid& 
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Auction>> loaded = LoadAuction(ledger_, bid.auction_id);
     if (!loaded.ok()) return loaded.status();
-    const Auction& a = loaded->first;
+    const Auction& a = loaded->value;
     int64_t now_ms = absl::ToUnixMillis(clock_());
     if (a.status != AuctionStatus::kOpen || now_ms >= a.bidding_closes_at_ms) {
       return Precondition(why::kBiddingClosed, absl::StrCat("bidding on ", a.id, " has closed"));
@@ -510,15 +527,15 @@ absl::StatusOr<Mutation<Bid>> Auctions::PlaceBid(const Context& ctx, const Bid& 
                        lot->lot_id, "'s reserve price of ", lot->reserve_price_minor_per_t));
     }
     std::string bid_key = keys::BidKey(a.id, bid.bidder_id, bid.lot_id);
-    absl::StatusOr<std::vector<ledger::Record>> existing =
+    absl::StatusOr<ledger::RecordSet> existing =
         ReadRecords(ledger_, {keys::BidderKey(a.id, bid.bidder_id), bid_key, keys::GateKey(a.id)});
     if (!existing.ok()) return existing.status();
-    if ((*existing)[0].version == 0) {
+    if (existing->records[0].version == 0) {
       return NotFound(why::kUnknownBidder,
                       absl::StrCat(bid.bidder_id, " is not registered for ", a.id));
     }
-    if ((*existing)[1].version != 0) {
-      absl::StatusOr<Bid> standing = DecodeBid((*existing)[1].value);
+    if (existing->records[1].version != 0) {
+      absl::StatusOr<Bid> standing = DecodeBid(existing->records[1].value);
       if (!standing.ok()) return standing.status();
       if (bid.price_minor_per_t <= standing->price_minor_per_t) {
         return Precondition(
@@ -532,8 +549,9 @@ absl::StatusOr<Mutation<Bid>> Auctions::PlaceBid(const Context& ctx, const Bid& 
     placed.seq = 0;
     Plan plan;
     plan.tx.writes.push_back(
-        ledger::RecordWrite{bid_key, (*existing)[1].version, EncodeBid(placed), false});
-    plan.tx.checks.push_back(ledger::RecordCheck{keys::GateKey(a.id), (*existing)[2].version});
+        ledger::RecordWrite{bid_key, existing->records[1].version, EncodeBid(placed), false});
+    plan.tx.checks.push_back(
+        ledger::RecordCheck{keys::GateKey(a.id), existing->records[2].version});
     plan.response = json::parse(EncodeBid(placed));
     return plan;
   };
@@ -557,7 +575,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
   auto close_planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Auction>> loaded = LoadAuction(ledger_, auction_id);
     if (!loaded.ok()) return loaded.status();
-    Auction a = loaded->first;
+    Auction a = loaded->value;
     Plan plan;
     plan.response = {{"auction_id", a.id}};
     if (a.status != AuctionStatus::kOpen) return plan;  // closed by an earlier request
@@ -572,7 +590,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
     if (!gate.ok()) return gate.status();
     a.status = AuctionStatus::kBiddingClosed;
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::AuctionKey(a.id), loaded->second, EncodeAuction(a), false});
+        ledger::RecordWrite{keys::AuctionKey(a.id), loaded->version, EncodeAuction(a), false});
     plan.tx.writes.push_back(
         ledger::RecordWrite{keys::GateKey(a.id), gate->version, GateValue(false), false});
     return plan;
@@ -588,7 +606,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Auction>> loaded = LoadAuction(ledger_, auction_id);
     if (!loaded.ok()) return loaded.status();
-    Auction a = loaded->first;
+    Auction a = loaded->value;
     if (a.status == AuctionStatus::kCleared) {
       return Precondition(why::kAuctionCleared, absl::StrCat("auction ", a.id, " was cleared"));
     }
@@ -614,7 +632,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
     for (const Award& w : result->awards) {
       absl::StatusOr<Loaded<inventory::Lot>> lot = LoadLot(ledger_, w.lot_id);
       if (!lot.ok()) return lot.status();
-      inventory::Lot l = lot->first;
+      inventory::Lot l = lot->value;
       auto earmark = FindEarmark(l, a.id);
       if (earmark == l.encumbrances.end()) {
         return Precondition(why::kLotNotAvailable,
@@ -622,7 +640,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
       }
       earmark->holder = absl::StrCat("bidder:", w.bidder_id);
       plan.tx.writes.push_back(
-          ledger::RecordWrite{keys::LotKey(l.id), lot->second, inventory::EncodeLot(l), false});
+          ledger::RecordWrite{keys::LotKey(l.id), lot->version, inventory::EncodeLot(l), false});
       Settlement& s = settlements[w.bidder_id];
       const Bidder* bd = bidder_of[w.bidder_id];
       s.bidder_id = w.bidder_id;
@@ -640,7 +658,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
     for (const std::string& id : result->unsold_lot_ids) {
       absl::StatusOr<Loaded<inventory::Lot>> lot = LoadLot(ledger_, id);
       if (!lot.ok()) return lot.status();
-      if (absl::Status s = ReturnToStock(lot->first, lot->second, a.id, plan.tx); !s.ok()) {
+      if (absl::Status s = ReturnToStock(lot->value, lot->version, a.id, plan.tx); !s.ok()) {
         return s;
       }
       for (const AuctionLot& al : a.lots) {
@@ -651,8 +669,8 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
       absl::StatusOr<Loaded<Order>> order =
           order_book_.PlanReleaseReturn(a.order_id, a.ceiling_year, unsold_g, b);
       if (!order.ok()) return order.status();
-      plan.tx.writes.push_back(ledger::RecordWrite{keys::OrderKey(a.order_id), order->second,
-                                                   EncodeOrder(order->first), false});
+      plan.tx.writes.push_back(ledger::RecordWrite{keys::OrderKey(a.order_id), order->version,
+                                                   EncodeOrder(order->value), false});
     }
     // Deposits of bidders who won nothing go back to them.
     for (const Bidder& bd : *bidders) {
@@ -669,7 +687,7 @@ absl::StatusOr<Mutation<AuctionResult>> Auctions::Clear(const Context& ctx,
     plan.tx.writes.push_back(
         ledger::RecordWrite{keys::ResultKey(a.id), 0, EncodeAuctionResult(*result), false});
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::AuctionKey(a.id), loaded->second, EncodeAuction(a), false});
+        ledger::RecordWrite{keys::AuctionKey(a.id), loaded->version, EncodeAuction(a), false});
     plan.response = {{"auction_id", a.id}};
     return plan;
   };
@@ -695,20 +713,20 @@ absl::StatusOr<AuctionResultView> Auctions::GetResult(absl::string_view auction_
   if (!result.ok()) return result.status();
   out.result = *std::move(result);
   out.result.cleared_seq = r->version;
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> settlements =
-      ScanAll(ledger_, keys::SettlementPrefix(auction_id), kMaxLotsPerAuction, options);
+  absl::StatusOr<ledger::RecordPage> settlements =
+      ScanAll(ledger_, keys::SettlementPrefix(auction_id), kMaxLotsPerAuction);
   if (!settlements.ok()) return settlements.status();
   std::vector<std::string> lot_keys;
-  for (const ledger::Record& sr : *settlements) {
+  for (const ledger::Record& sr : settlements->records) {
     absl::StatusOr<Settlement> s = DecodeSettlement(sr.value);
     if (!s.ok()) return s.status();
     for (const std::string& lot : s->lot_ids) lot_keys.push_back(keys::LotKey(lot));
     out.result.settlements.push_back(*std::move(s));
   }
-  absl::StatusOr<std::vector<ledger::Record>> lots = ReadRecords(ledger_, lot_keys, options);
+  absl::StatusOr<ledger::RecordSet> lots =
+      ReadRecords(ledger_, lot_keys, {.at_seq = settlements->as_of_seq});
   if (!lots.ok()) return lots.status();
-  for (const ledger::Record& lr : *lots) {
+  for (const ledger::Record& lr : lots->records) {
     absl::StatusOr<inventory::Lot> l = inventory::DecodeLot(lr.value);
     if (!l.ok()) return l.status();
     if (l->status == inventory::LotStatus::kReleased && l->release_reference == auction_id) {
@@ -807,7 +825,7 @@ absl::StatusOr<Mutation<Settlement>> Auctions::RecordPayment(const Context& ctx,
     if (!a.ok()) return a.status();
     absl::StatusOr<Loaded<Settlement>> loaded = LoadSettlement(ledger_, auction_id, bidder_id);
     if (!loaded.ok()) return loaded.status();
-    Settlement s = loaded->first;
+    Settlement s = loaded->value;
     if (s.status != SettlementStatus::kAwarded) {
       return Precondition(why::kSettlementNotAwarded,
                           absl::StrCat(bidder_id, "'s award in ", auction_id,
@@ -815,8 +833,8 @@ absl::StatusOr<Mutation<Settlement>> Auctions::RecordPayment(const Context& ctx,
                                        "payment"));
     }
     if (Today() > s.payment_due) {
-      return Precondition(why::kPaymentOverdue, absl::StrCat("payment was due by ",
-                                                             inventory::FormatDate(s.payment_due)));
+      return Precondition(why::kPaymentOverdue,
+                          absl::StrCat("payment was due by ", domain::FormatDate(s.payment_due)));
     }
     int64_t applied = std::min(s.deposit_minor, s.amount_due_minor);
     int64_t due = s.amount_due_minor - applied;
@@ -824,7 +842,7 @@ absl::StatusOr<Mutation<Settlement>> Auctions::RecordPayment(const Context& ctx,
       return Precondition(why::kPaymentAmount, absl::StrCat("the amount due less the deposit is ",
                                                             due, "; ", amount_minor, " was paid"));
     }
-    const std::string& cur = a->first.currency;
+    const std::string& cur = a->value.currency;
     TxBuilder b;
     std::string deposit = keys::DepositAccount(auction_id, bidder_id);
     b.Move(cur, keys::BiddersAccount(cur), false, keys::ProceedsAccount(auction_id), false,
@@ -836,7 +854,7 @@ absl::StatusOr<Mutation<Settlement>> Auctions::RecordPayment(const Context& ctx,
     s.status = SettlementStatus::kPaid;
     s.paid_minor = amount_minor;
     plan.tx.writes.push_back(ledger::RecordWrite{keys::SettlementKey(auction_id, bidder_id),
-                                                 loaded->second, EncodeSettlement(s), false});
+                                                 loaded->version, EncodeSettlement(s), false});
     plan.response = SettlementJson(s);
     return plan;
   };
@@ -855,7 +873,7 @@ absl::StatusOr<Mutation<Settlement>> Auctions::Forfeit(const Context& ctx,
     if (!a.ok()) return a.status();
     absl::StatusOr<Loaded<Settlement>> loaded = LoadSettlement(ledger_, auction_id, bidder_id);
     if (!loaded.ok()) return loaded.status();
-    Settlement s = loaded->first;
+    Settlement s = loaded->value;
     if (s.status != SettlementStatus::kAwarded) {
       return Precondition(why::kSettlementNotAwarded,
                           absl::StrCat(bidder_id, "'s award in ", auction_id,
@@ -864,29 +882,30 @@ absl::StatusOr<Mutation<Settlement>> Auctions::Forfeit(const Context& ctx,
     }
     if (Today() <= s.payment_due) {
       return Precondition(why::kPaymentNotOverdue,
-                          absl::StrCat("payment is due by ", inventory::FormatDate(s.payment_due)));
+                          absl::StrCat("payment is due by ", domain::FormatDate(s.payment_due)));
     }
     Plan plan;
     for (const std::string& id : s.lot_ids) {
       absl::StatusOr<Loaded<inventory::Lot>> lot = LoadLot(ledger_, id);
       if (!lot.ok()) return lot.status();
-      if (absl::Status st = ReturnToStock(lot->first, lot->second, auction_id, plan.tx); !st.ok()) {
+      if (absl::Status st = ReturnToStock(lot->value, lot->version, auction_id, plan.tx);
+          !st.ok()) {
         return st;
       }
     }
-    const std::string& cur = a->first.currency;
+    const std::string& cur = a->value.currency;
     TxBuilder b;
     b.Move(cur, keys::DepositAccount(auction_id, bidder_id), true,
            keys::ProceedsAccount(auction_id), false, s.deposit_minor);
     absl::StatusOr<Loaded<Order>> order =
-        order_book_.PlanReleaseReturn(a->first.order_id, a->first.ceiling_year, s.mass_g, b);
+        order_book_.PlanReleaseReturn(a->value.order_id, a->value.ceiling_year, s.mass_g, b);
     if (!order.ok()) return order.status();
     if (absl::Status st = b.Finish(plan.tx); !st.ok()) return st;
-    plan.tx.writes.push_back(ledger::RecordWrite{keys::OrderKey(a->first.order_id), order->second,
-                                                 EncodeOrder(order->first), false});
+    plan.tx.writes.push_back(ledger::RecordWrite{keys::OrderKey(a->value.order_id), order->version,
+                                                 EncodeOrder(order->value), false});
     s.status = SettlementStatus::kForfeited;
     plan.tx.writes.push_back(ledger::RecordWrite{keys::SettlementKey(auction_id, bidder_id),
-                                                 loaded->second, EncodeSettlement(s), false});
+                                                 loaded->version, EncodeSettlement(s), false});
     plan.response = SettlementJson(s);
     return plan;
   };
@@ -914,15 +933,15 @@ absl::StatusOr<Mutation<Delivery>> Auctions::Deliver(const Context& ctx,
   if (!a.ok()) return a.status();
   absl::StatusOr<Loaded<Settlement>> s = LoadSettlement(ledger_, auction_id, bidder_id);
   if (!s.ok()) return s.status();
-  if (s->first.status == SettlementStatus::kAwarded) {
+  if (s->value.status == SettlementStatus::kAwarded) {
     return Precondition(why::kNotPaid, absl::StrCat(bidder_id, " has not paid for its lots"));
   }
-  if (s->first.status != SettlementStatus::kPaid) {
+  if (s->value.status != SettlementStatus::kPaid) {
     return Precondition(why::kSettlementNotAwarded,
                         absl::StrCat(bidder_id, "'s award in ", auction_id, " was forfeited"));
   }
   inventory::ReleaseRequest release;
-  for (const std::string& id : s->first.lot_ids) {
+  for (const std::string& id : s->value.lot_ids) {
     if (wanted.empty() || wanted.contains(id)) release.lines.push_back({id, 0});
     wanted.erase(id);
   }
@@ -930,7 +949,7 @@ absl::StatusOr<Mutation<Delivery>> Auctions::Deliver(const Context& ctx,
     return Precondition(why::kNoAward, absl::StrCat("lot ", *wanted.begin(), " was not awarded to ",
                                                     bidder_id, " in ", auction_id));
   }
-  release.buyer = s->first.company;
+  release.buyer = s->value.company;
   release.reference = std::string(auction_id);
   release.earmark_reference = std::string(auction_id);
   release.memo = absl::StrCat("delivery of auction ", auction_id, " lots to ", bidder_id,
@@ -940,7 +959,7 @@ absl::StatusOr<Mutation<Delivery>> Auctions::Deliver(const Context& ctx,
   absl::StatusOr<Mutation<inventory::ReleaseResult>> released =
       inventory_.Release(release_ctx, release);
   if (!released.ok()) return released.status();
-  return Mutation<Delivery>{Delivery{std::move(released->value), Today() > s->first.pickup_due},
+  return Mutation<Delivery>{Delivery{std::move(released->value), Today() > s->value.pickup_due},
                             released->seq, released->replayed};
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "services/decision/model.h"
+#include "services/domain/dates.h"
 #include "services/inventory/model.h"
 
 namespace reserve::decision::keys {
@@ -21,7 +22,7 @@ inline std::string MarketPrefix(MarketSeries s, absl::string_view metal) {
   return absl::StrCat("decision/market/", MarketSeriesName(s), "/", metal, "/");
 }
 inline std::string MarketPointKey(const MarketPoint& p) {
-  return absl::StrCat(MarketPrefix(p.series, p.metal), inventory::FormatDate(p.date));
+  return absl::StrCat(MarketPrefix(p.series, p.metal), domain::FormatDate(p.date));
 }
 inline constexpr absl::string_view kTargetPrefix = "decision/target/";
 inline std::string TargetKey(absl::string_view metal) { return absl::StrCat(kTargetPrefix, metal); }

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
+#include "services/domain/checks.h"
+#include "services/domain/dates.h"
 #include "services/inventory/csv_reader.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -15,6 +17,19 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckMetalCode;
+using domain::CheckText;
+using domain::CheckYear;
+using domain::Convert;
+using domain::Load;
+using domain::NotFound;
+using domain::ReadBalances;
+using domain::ReadRecord;
+using domain::ReadRecords;
+using domain::ScanAll;
+using domain::ScanPage;
 
 // "12345.678901" tonnes -> grams; nullopt unless digits with at most 6 decimals that fit.
 std::optional<int64_t> ParseTonnes(absl::string_view text) {
@@ -178,11 +193,11 @@ absl::StatusOr<Mutation<size_t>> Decision::AddMarketData(const Context& ctx,
     }
     std::vector<std::string> point_keys;
     for (const MarketPoint& p : points) point_keys.push_back(keys::MarketPointKey(p));
-    absl::StatusOr<std::vector<ledger::Record>> existing = ReadRecords(ledger_, point_keys);
+    absl::StatusOr<ledger::RecordSet> existing = ReadRecords(ledger_, point_keys);
     if (!existing.ok()) return existing.status();
     Plan plan;
     for (size_t i = 0; i < points.size(); ++i) {
-      plan.tx.writes.push_back(ledger::RecordWrite{point_keys[i], (*existing)[i].version,
+      plan.tx.writes.push_back(ledger::RecordWrite{point_keys[i], existing->records[i].version,
                                                    EncodeMarketPoint(points[i]), false});
     }
     plan.response = {{"count", points.size()}};
@@ -222,7 +237,7 @@ absl::StatusOr<Mutation<size_t>> Decision::ImportMarketDataCsv(const Context& ct
     }
     m.series = *series;
     m.metal = row[index["metal"]];
-    std::optional<absl::CivilDay> date = inventory::ParseDate(row[index["date"]]);
+    std::optional<absl::CivilDay> date = domain::ParseDate(row[index["date"]]);
     if (!date.has_value()) return InvalidField(p + ".date", "not a YYYY-MM-DD date");
     m.date = *date;
     const std::string& value = row[index["value"]];
@@ -290,7 +305,7 @@ absl::StatusOr<std::vector<MarketPointVersion>> Decision::MarketPointHistory(
   if (seqs->empty()) {
     return NotFound(why::kUnknownMarketPoint,
                     absl::StrCat("no ", MarketSeriesName(series), " point for ", metal, " on ",
-                                 inventory::FormatDate(date)));
+                                 domain::FormatDate(date)));
   }
   std::vector<MarketPointVersion> out;
   for (ledger::Seq seq : *seqs) {
@@ -364,7 +379,7 @@ absl::StatusOr<TargetView> Decision::GetTarget(absl::string_view metal) {
       Load<Target>(ledger_, keys::TargetKey(metal), why::kUnknownTarget,
                    absl::StrCat("no target is set for ", metal), &DecodeTarget);
   if (!t.ok()) return t.status();
-  TargetView v{t->first, 0};
+  TargetView v{t->value, 0};
   if (v.target.band.has_value()) {
     std::string fund = keys::BandFundAccount(v.target.band->currency, metal);
     absl::StatusOr<std::map<std::string, int64_t>> b = ReadBalances(ledger_, {fund});
@@ -375,12 +390,11 @@ absl::StatusOr<TargetView> Decision::GetTarget(absl::string_view metal) {
 }
 
 absl::StatusOr<std::vector<TargetView>> Decision::ListTargets() {
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAll(ledger_, keys::kTargetPrefix, engine::kMaxMetals * 16, options);
+  absl::StatusOr<ledger::RecordPage> records =
+      ScanAll(ledger_, keys::kTargetPrefix, engine::kMaxMetals * 16);
   if (!records.ok()) return records.status();
   std::vector<TargetView> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<Target> t = DecodeTarget(r.value);
     if (!t.ok()) return t.status();
     absl::StatusOr<TargetView> v = GetTarget(t->metal);
@@ -391,12 +405,11 @@ absl::StatusOr<std::vector<TargetView>> Decision::ListTargets() {
 }
 
 absl::StatusOr<std::vector<std::string>> Decision::TargetMetals() {
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAll(ledger_, keys::kTargetPrefix, engine::kMaxMetals, options);
+  absl::StatusOr<ledger::RecordPage> records =
+      ScanAll(ledger_, keys::kTargetPrefix, engine::kMaxMetals);
   if (!records.ok()) return records.status();
   std::vector<std::string> out;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     out.push_back(r.key.substr(keys::kTargetPrefix.size()));
   }
   return out;
@@ -423,8 +436,8 @@ absl::StatusOr<Mutation<CeilingView>> Decision::SetAnnualCeiling(const Context& 
     AnnualCeiling before{ceiling.metal, ceiling.year, 0, 0};
     uint64_t version = 0;
     if (old->has_value()) {
-      before = (*old)->first;
-      version = (*old)->second;
+      before = (*old)->value;
+      version = (*old)->version;
     }
     std::string acq = keys::CeilingAccount(ceiling.metal, ceiling.year, Direction::kAcquire);
     std::string dis = keys::CeilingAccount(ceiling.metal, ceiling.year, Direction::kRelease);
@@ -458,13 +471,12 @@ absl::StatusOr<std::vector<CeilingView>> Decision::ListAnnualCeilings(int32_t ye
   if (year != 0) {
     if (absl::Status s = CheckYear(year, "year"); !s.ok()) return s;
   }
-  ledger::ReadOptions options;
-  absl::StatusOr<std::vector<ledger::Record>> records =
-      ScanAll(ledger_, keys::kCeilingPrefix, kMaxRecordsScannedPerList, options);
+  absl::StatusOr<ledger::RecordPage> records =
+      ScanAll(ledger_, keys::kCeilingPrefix, kMaxRecordsScannedPerList);
   if (!records.ok()) return records.status();
   std::vector<CeilingView> out;
   std::vector<std::string> accounts;
-  for (const ledger::Record& r : *records) {
+  for (const ledger::Record& r : records->records) {
     absl::StatusOr<AnnualCeiling> c = DecodeAnnualCeiling(r.value);
     if (!c.ok()) return c.status();
     if (year != 0 && c->year != year) continue;
@@ -473,7 +485,7 @@ absl::StatusOr<std::vector<CeilingView>> Decision::ListAnnualCeilings(int32_t ye
     out.push_back(CeilingView{*std::move(c), 0, 0});
   }
   absl::StatusOr<std::map<std::string, int64_t>> left =
-      ReadBalances(ledger_, accounts, std::nullopt, options);
+      ReadBalances(ledger_, accounts, std::nullopt, {.at_seq = records->as_of_seq});
   if (!left.ok()) return left.status();
   for (CeilingView& v : out) {
     const AnnualCeiling& c = v.ceiling;
@@ -490,7 +502,7 @@ absl::StatusOr<BudgetView> Decision::ReadBudget(int32_t year, std::optional<absl
       Load<Budget>(ledger_, keys::BudgetKey(year), why::kUnknownBudget,
                    absl::StrCat("no budget is set for ", year), &DecodeBudget);
   if (!budget.ok()) return budget.status();
-  const std::string& cur = budget->first.currency;
+  const std::string& cur = budget->value.currency;
   std::string available = keys::BudgetAccount(cur, year);
   std::string appropriation = keys::AppropriationAccount(cur, year);
   std::string spent = keys::BudgetSpentAccount(cur, year);

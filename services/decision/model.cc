@@ -5,38 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "services/inventory/model.h"
-
-namespace nlohmann {
-template <>
-struct adl_serializer<absl::CivilDay> {
-  static void to_json(json& j, const absl::CivilDay& d) { j = reserve::inventory::FormatDate(d); }
-  static void from_json(const json& j, absl::CivilDay& d) {
-    std::optional<absl::CivilDay> parsed = reserve::inventory::ParseDate(j.get<std::string>());
-    if (!parsed.has_value()) throw std::invalid_argument("bad date");
-    d = *parsed;
-  }
-};
-
-// An absent optional is JSON null (and a missing key decodes as absent).
-template <typename T>
-struct adl_serializer<std::optional<T>> {
-  static void to_json(json& j, const std::optional<T>& v) {
-    if (v.has_value()) {
-      j = *v;
-    } else {
-      j = nullptr;
-    }
-  }
-  static void from_json(const json& j, std::optional<T>& v) {
-    if (j.is_null()) {
-      v.reset();
-    } else {
-      v = j.get<T>();
-    }
-  }
-};
-}  // namespace nlohmann
+#include "services/domain/json.h"
 
 namespace reserve::decision {
 
@@ -117,23 +86,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Settlement, bidder_id, company, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AuctionResult, auction_id, awards, unsold_lot_ids,
                                                 settlements, sold_mass_g, proceeds_minor)
 
-namespace {
-
-template <typename T>
-std::string Encode(const T& value) {
-  return nlohmann::json(value).dump();
-}
-
-template <typename T>
-absl::StatusOr<T> Decode(absl::string_view text, absl::string_view what) {
-  try {
-    return nlohmann::json::parse(text.begin(), text.end()).get<T>();
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("malformed ", what, " record: ", e.what()));
-  }
-}
-
-}  // namespace
+using domain::DecodeJson;
+using domain::EncodeJson;
 
 absl::string_view MarketSeriesName(MarketSeries s) {
   switch (s) {
@@ -169,42 +123,44 @@ absl::string_view DirectionName(Direction d) {
   return "unspecified";
 }
 
-std::string EncodeMarketPoint(const MarketPoint& v) { return Encode(v); }
-std::string EncodeTarget(const Target& v) { return Encode(v); }
-std::string EncodeAnnualCeiling(const AnnualCeiling& v) { return Encode(v); }
-std::string EncodeBudget(const Budget& v) { return Encode(v); }
-std::string EncodeApprovalPolicy(const ApprovalPolicy& v) { return Encode(v); }
-std::string EncodeProposal(const Proposal& v) { return Encode(v); }
-std::string EncodeOrder(const Order& v) { return Encode(v); }
-std::string EncodeAuction(const Auction& v) { return Encode(v); }
-std::string EncodeBidder(const Bidder& v) { return Encode(v); }
-std::string EncodeBid(const Bid& v) { return Encode(v); }
-std::string EncodeAuctionResult(const AuctionResult& v) { return Encode(v); }
-std::string EncodeSettlement(const Settlement& v) { return Encode(v); }
+std::string EncodeMarketPoint(const MarketPoint& v) { return EncodeJson(v); }
+std::string EncodeTarget(const Target& v) { return EncodeJson(v); }
+std::string EncodeAnnualCeiling(const AnnualCeiling& v) { return EncodeJson(v); }
+std::string EncodeBudget(const Budget& v) { return EncodeJson(v); }
+std::string EncodeApprovalPolicy(const ApprovalPolicy& v) { return EncodeJson(v); }
+std::string EncodeProposal(const Proposal& v) { return EncodeJson(v); }
+std::string EncodeOrder(const Order& v) { return EncodeJson(v); }
+std::string EncodeAuction(const Auction& v) { return EncodeJson(v); }
+std::string EncodeBidder(const Bidder& v) { return EncodeJson(v); }
+std::string EncodeBid(const Bid& v) { return EncodeJson(v); }
+std::string EncodeAuctionResult(const AuctionResult& v) { return EncodeJson(v); }
+std::string EncodeSettlement(const Settlement& v) { return EncodeJson(v); }
 
 absl::StatusOr<MarketPoint> DecodeMarketPoint(absl::string_view j) {
-  return Decode<MarketPoint>(j, "market point");
+  return DecodeJson<MarketPoint>(j, "market point");
 }
-absl::StatusOr<Target> DecodeTarget(absl::string_view j) { return Decode<Target>(j, "target"); }
+absl::StatusOr<Target> DecodeTarget(absl::string_view j) { return DecodeJson<Target>(j, "target"); }
 absl::StatusOr<AnnualCeiling> DecodeAnnualCeiling(absl::string_view j) {
-  return Decode<AnnualCeiling>(j, "ceiling");
+  return DecodeJson<AnnualCeiling>(j, "ceiling");
 }
-absl::StatusOr<Budget> DecodeBudget(absl::string_view j) { return Decode<Budget>(j, "budget"); }
+absl::StatusOr<Budget> DecodeBudget(absl::string_view j) { return DecodeJson<Budget>(j, "budget"); }
 absl::StatusOr<ApprovalPolicy> DecodeApprovalPolicy(absl::string_view j) {
-  return Decode<ApprovalPolicy>(j, "approval policy");
+  return DecodeJson<ApprovalPolicy>(j, "approval policy");
 }
 absl::StatusOr<Proposal> DecodeProposal(absl::string_view j) {
-  return Decode<Proposal>(j, "proposal");
+  return DecodeJson<Proposal>(j, "proposal");
 }
-absl::StatusOr<Order> DecodeOrder(absl::string_view j) { return Decode<Order>(j, "order"); }
-absl::StatusOr<Auction> DecodeAuction(absl::string_view j) { return Decode<Auction>(j, "auction"); }
-absl::StatusOr<Bidder> DecodeBidder(absl::string_view j) { return Decode<Bidder>(j, "bidder"); }
-absl::StatusOr<Bid> DecodeBid(absl::string_view j) { return Decode<Bid>(j, "bid"); }
+absl::StatusOr<Order> DecodeOrder(absl::string_view j) { return DecodeJson<Order>(j, "order"); }
+absl::StatusOr<Auction> DecodeAuction(absl::string_view j) {
+  return DecodeJson<Auction>(j, "auction");
+}
+absl::StatusOr<Bidder> DecodeBidder(absl::string_view j) { return DecodeJson<Bidder>(j, "bidder"); }
+absl::StatusOr<Bid> DecodeBid(absl::string_view j) { return DecodeJson<Bid>(j, "bid"); }
 absl::StatusOr<AuctionResult> DecodeAuctionResult(absl::string_view j) {
-  return Decode<AuctionResult>(j, "auction result");
+  return DecodeJson<AuctionResult>(j, "auction result");
 }
 absl::StatusOr<Settlement> DecodeSettlement(absl::string_view j) {
-  return Decode<Settlement>(j, "settlement");
+  return DecodeJson<Settlement>(j, "settlement");
 }
 
 }  // namespace reserve::decision

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/decision/keys.h"
+#include "services/domain/checks.h"
+#include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
 
@@ -12,6 +14,11 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
+using domain::Load;
+using domain::NotFound;
+using domain::ReadBalances;
+using domain::ReadRecord;
+using domain::ReadRecords;
 
 absl::StatusOr<Loaded<Order>> LoadOrder(ledger::Ledger& ledger, absl::string_view id) {
   return Load<Order>(ledger, keys::OrderKey(id), why::kUnknownOrder, absl::StrCat("no order ", id),
@@ -42,8 +49,8 @@ absl::Status CheckUsable(const Order& o, Direction direction, absl::string_view 
   if (date < o.valid_from || date > o.valid_to) {
     return Precondition(
         why::kOrderPeriod,
-        absl::StrCat("order ", o.id, " is valid from ", inventory::FormatDate(o.valid_from), " to ",
-                     inventory::FormatDate(o.valid_to), ", not on ", inventory::FormatDate(date)));
+        absl::StrCat("order ", o.id, " is valid from ", domain::FormatDate(o.valid_from), " to ",
+                     domain::FormatDate(o.valid_to), ", not on ", domain::FormatDate(date)));
   }
   return absl::OkStatus();
 }
@@ -69,13 +76,13 @@ struct UseState {
 
 absl::StatusOr<UseState> ReadUseState(ledger::Ledger& ledger, absl::string_view id,
                                       absl::string_view metal, int64_t year, Direction direction) {
-  absl::StatusOr<std::vector<ledger::Record>> records =
+  absl::StatusOr<ledger::RecordSet> records =
       ReadRecords(ledger, {keys::OrderKey(id), keys::CeilingKey(metal, year)});
   if (!records.ok()) return records.status();
-  if ((*records)[0].version == 0) {
+  if (records->records[0].version == 0) {
     return NotFound(why::kUnknownOrder, absl::StrCat("no order ", id));
   }
-  absl::StatusOr<Order> order = DecodeOrder((*records)[0].value);
+  absl::StatusOr<Order> order = DecodeOrder(records->records[0].value);
   if (!order.ok()) return order.status();
   std::string qty = keys::OrderQuantityAccount(id);
   std::string money = keys::OrderMoneyAccount(id);
@@ -83,8 +90,8 @@ absl::StatusOr<UseState> ReadUseState(ledger::Ledger& ledger, absl::string_view 
   absl::StatusOr<std::map<std::string, int64_t>> b = ReadBalances(ledger, {qty, money, ceiling});
   if (!b.ok()) return b.status();
   UseState out;
-  out.view = OrderView{*std::move(order), (*records)[0].version, (*b)[qty], (*b)[money]};
-  out.ceiling_set = (*records)[1].version != 0;
+  out.view = OrderView{*std::move(order), records->records[0].version, (*b)[qty], (*b)[money]};
+  out.ceiling_set = records->records[1].version != 0;
   out.ceiling_left_g = (*b)[ceiling];
   return out;
 }
@@ -121,7 +128,7 @@ absl::StatusOr<OrderView> OrderBook::Get(absl::string_view id) {
   std::string money = keys::OrderMoneyAccount(id);
   absl::StatusOr<std::map<std::string, int64_t>> b = ReadBalances(ledger_, {qty, money});
   if (!b.ok()) return b.status();
-  return OrderView{o->first, o->second, (*b)[qty], (*b)[money]};
+  return OrderView{o->value, o->version, (*b)[qty], (*b)[money]};
 }
 
 absl::Status OrderBook::AddToTransaction(absl::Span<const inventory::OrderUse> uses,
@@ -196,7 +203,7 @@ absl::StatusOr<uint64_t> OrderBook::PlanReleaseUse(const std::string& order_id, 
                                                    int64_t mass_g, TxBuilder& b) {
   absl::StatusOr<Loaded<Order>> order = LoadOrder(ledger_, order_id);
   if (!order.ok()) return order.status();
-  const std::string metal = order->first.metal;
+  const std::string metal = order->value.metal;
   absl::StatusOr<UseState> state =
       ReadUseState(ledger_, order_id, metal, date.year(), Direction::kRelease);
   if (!state.ok()) return state.status();
@@ -226,7 +233,7 @@ absl::StatusOr<Loaded<Order>> OrderBook::PlanReleaseReturn(const std::string& or
                                                            TxBuilder& b) {
   absl::StatusOr<Loaded<Order>> o = LoadOrder(ledger_, order_id);
   if (!o.ok()) return o.status();
-  const Order& order = o->first;
+  const Order& order = o->value;
   std::string unit = keys::MassUnit(order.metal);
   bool open = order.status == OrderStatus::kOpen;
   b.Move(unit, keys::ExecutedAccount(order.metal), false,

@@ -5,8 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
+#include "services/domain/checks.h"
+#include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
 
@@ -14,6 +17,14 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckId;
+using domain::CheckMetalCode;
+using domain::CheckText;
+using domain::Convert;
+using domain::Load;
+using domain::ReadRecord;
 
 absl::StatusOr<Loaded<Proposal>> LoadProposal(ledger::Ledger& ledger, absl::string_view id) {
   return Load<Proposal>(ledger, keys::ProposalKey(id), why::kUnknownProposal,
@@ -39,6 +50,18 @@ absl::Status CheckLine(const ProposalLine& l, const std::string& f) {
   return absl::OkStatus();
 }
 
+// A rationale is paragraphs (the server writes one line per metal): lines of clean text
+// joined by line breaks, at most kMaxLongTextChars in all.
+absl::Status CheckRationale(absl::string_view text, absl::string_view field) {
+  if (text.size() > kMaxLongTextChars) {
+    return InvalidField(field, absl::StrCat("longer than ", kMaxLongTextChars, " bytes"));
+  }
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::Status s = CheckText(line, field, false, kMaxLongTextChars); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // Everything about a proposal that does not depend on ledger state, except its lines when
 // the server computes them.
 absl::Status CheckProposalHeader(const Proposal& p) {
@@ -48,10 +71,7 @@ absl::Status CheckProposalHeader(const Proposal& p) {
                         absl::StrCat("longer than ", kMaxProposalIdChars, " characters"));
   }
   if (absl::Status s = CheckText(p.title, "proposal.title", true); !s.ok()) return s;
-  if (absl::Status s = CheckText(p.rationale, "proposal.rationale", false, kMaxLongTextChars);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CheckRationale(p.rationale, "proposal.rationale"); !s.ok()) return s;
   if (p.source == ProposalSource::kUnspecified) return InvalidField("proposal.source", "required");
   if (absl::Status s = CheckCurrency(p.currency, "proposal.currency"); !s.ok()) return s;
   if (absl::Status s = CheckDate(p.valid_from, "proposal.valid_from"); !s.ok()) return s;
@@ -205,12 +225,12 @@ absl::StatusOr<Mutation<Proposal>> Decision::CreateProposal(const Context& ctx,
   if (request.from_recommendations.has_value()) {
     const RecommendationQuery& q = *request.from_recommendations;
     req["from_recommendations"] = {
-        {"date", inventory::FormatDate(q.date)}, {"metals", q.metals}, {"currency", q.currency}};
+        {"date", domain::FormatDate(q.date)}, {"metals", q.metals}, {"currency", q.currency}};
   }
   if (request.from_optimiser.has_value()) {
     const OptimiseQuery& q = *request.from_optimiser;
     req["from_optimiser"] = {{"year", q.year},
-                             {"date", inventory::FormatDate(q.date)},
+                             {"date", domain::FormatDate(q.date)},
                              {"budget_minor", q.budget_minor},
                              {"currency", q.currency},
                              {"metals", q.metals},
@@ -279,7 +299,7 @@ absl::StatusOr<Mutation<Proposal>> Decision::ApproveProposal(const Context& ctx,
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Proposal>> loaded = LoadProposal(ledger_, id);
     if (!loaded.ok()) return loaded.status();
-    Proposal p = loaded->first;
+    Proposal p = loaded->value;
     if (p.status != ProposalStatus::kPending) {
       return Precondition(why::kProposalNotPending,
                           absl::StrCat("proposal ", id, " is no longer pending"));
@@ -298,7 +318,7 @@ absl::StatusOr<Mutation<Proposal>> Decision::ApproveProposal(const Context& ctx,
     if (ctx.business_date > p.valid_to) {
       return Precondition(
           why::kProposalExpired,
-          absl::StrCat("proposal ", id, "'s period ended on ", inventory::FormatDate(p.valid_to)));
+          absl::StrCat("proposal ", id, "'s period ended on ", domain::FormatDate(p.valid_to)));
     }
     p.approvals.push_back(Approval{ctx.principal, ctx.business_date, std::string(comment)});
     Plan plan;
@@ -376,7 +396,7 @@ absl::StatusOr<Mutation<Proposal>> Decision::ApproveProposal(const Context& ctx,
       p.status = ProposalStatus::kApproved;
     }
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::ProposalKey(p.id), loaded->second, EncodeProposal(p), false});
+        ledger::RecordWrite{keys::ProposalKey(p.id), loaded->version, EncodeProposal(p), false});
     plan.response = ProposalJson(p);
     return plan;
   };
@@ -393,7 +413,7 @@ absl::StatusOr<Mutation<Proposal>> Decision::RejectProposal(const Context& ctx,
   auto planner = [&]() -> absl::StatusOr<Plan> {
     absl::StatusOr<Loaded<Proposal>> loaded = LoadProposal(ledger_, id);
     if (!loaded.ok()) return loaded.status();
-    Proposal p = loaded->first;
+    Proposal p = loaded->value;
     if (p.status != ProposalStatus::kPending) {
       return Precondition(why::kProposalNotPending,
                           absl::StrCat("proposal ", id, " is no longer pending"));
@@ -403,7 +423,7 @@ absl::StatusOr<Mutation<Proposal>> Decision::RejectProposal(const Context& ctx,
     p.rejection_reason = std::string(reason);
     Plan plan;
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::ProposalKey(p.id), loaded->second, EncodeProposal(p), false});
+        ledger::RecordWrite{keys::ProposalKey(p.id), loaded->version, EncodeProposal(p), false});
     plan.response = ProposalJson(p);
     return plan;
   };
@@ -415,33 +435,24 @@ absl::StatusOr<Proposal> Decision::GetProposal(absl::string_view id) {
   if (absl::Status s = CheckId(id, "proposal_id"); !s.ok()) return s;
   absl::StatusOr<Loaded<Proposal>> p = LoadProposal(ledger_, id);
   if (!p.ok()) return p.status();
-  return p->first;
+  return p->value;
 }
 
 absl::StatusOr<ProposalPage> Decision::ListProposals(ProposalStatus status, size_t page_size,
                                                      const std::string& page_token) {
   ProposalPage out;
-  std::string token = page_token;
-  size_t scanned = 0;
-  while (true) {
-    absl::StatusOr<ledger::RecordPage> p =
-        ScanPage(ledger_, keys::kProposalPrefix, page_size - out.proposals.size(), token);
-    if (!p.ok()) return p.status();
-    for (const ledger::Record& r : p->records) {
-      absl::StatusOr<Proposal> proposal = DecodeProposal(r.value);
-      if (!proposal.ok()) return proposal.status();
-      if (status == ProposalStatus::kUnspecified || proposal->status == status) {
+  absl::StatusOr<std::string> next = domain::FilteredPage(
+      ledger_, keys::kProposalPrefix, page_size, page_token,
+      [&](const ledger::Record& r) -> absl::StatusOr<bool> {
+        absl::StatusOr<Proposal> proposal = DecodeProposal(r.value);
+        if (!proposal.ok()) return proposal.status();
+        if (status != ProposalStatus::kUnspecified && proposal->status != status) return false;
         out.proposals.push_back(*std::move(proposal));
-      }
-    }
-    scanned += p->records.size();
-    out.next_page_token = p->next_page_token;
-    if (out.next_page_token.empty() || out.proposals.size() >= page_size ||
-        scanned >= kMaxRecordsScannedPerList) {
-      return out;
-    }
-    token = out.next_page_token;
-  }
+        return true;
+      });
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
+  return out;
 }
 
 // ---- Orders ----
@@ -454,28 +465,21 @@ absl::StatusOr<OrderView> Decision::GetOrder(absl::string_view id) {
 absl::StatusOr<OrderPage> Decision::ListOrders(OrderStatus status, size_t page_size,
                                                const std::string& page_token) {
   OrderPage out;
-  std::string token = page_token;
-  size_t scanned = 0;
-  while (true) {
-    absl::StatusOr<ledger::RecordPage> p =
-        ScanPage(ledger_, keys::kOrderPrefix, page_size - out.orders.size(), token);
-    if (!p.ok()) return p.status();
-    for (const ledger::Record& r : p->records) {
-      absl::StatusOr<Order> order = DecodeOrder(r.value);
-      if (!order.ok()) return order.status();
-      if (status != OrderStatus::kUnspecified && order->status != status) continue;
-      absl::StatusOr<OrderView> view = order_book_->Get(order->id);
-      if (!view.ok()) return view.status();
-      out.orders.push_back(*std::move(view));
-    }
-    scanned += p->records.size();
-    out.next_page_token = p->next_page_token;
-    if (out.next_page_token.empty() || out.orders.size() >= page_size ||
-        scanned >= kMaxRecordsScannedPerList) {
-      return out;
-    }
-    token = out.next_page_token;
-  }
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, keys::kOrderPrefix, page_size, page_token,
+                           [&](const ledger::Record& r) -> absl::StatusOr<bool> {
+                             absl::StatusOr<Order> order = DecodeOrder(r.value);
+                             if (!order.ok()) return order.status();
+                             if (status != OrderStatus::kUnspecified && order->status != status)
+                               return false;
+                             absl::StatusOr<OrderView> view = order_book_->Get(order->id);
+                             if (!view.ok()) return view.status();
+                             out.orders.push_back(*std::move(view));
+                             return true;
+                           });
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
+  return out;
 }
 
 absl::StatusOr<Mutation<OrderView>> Decision::CloseOrder(const Context& ctx, absl::string_view id) {
