@@ -20,7 +20,9 @@ namespace reserve::commercial {
 namespace {
 
 namespace why = commercial_reason;
+using domain::CheckPageSize;
 using domain::FormatDate;
+using domain::Loaded;
 using internal::CheckContext;
 using internal::CheckCurrency;
 using internal::CheckDate;
@@ -40,15 +42,10 @@ using inventory::ReserveClass;
 constexpr absl::string_view kPledgeEncumbrance = "pledge";
 constexpr absl::string_view kCallUpRightEncumbrance = "call_up_right";
 
-std::string ReceiptKey(const Context& ctx) {
-  return absl::StrCat("commercial-request/", ctx.request_id);
-}
-
 absl::StatusOr<Mutation<std::string>> Run(ledger::Ledger& ledger, const Context& ctx,
                                           absl::string_view kind, absl::string_view request,
-                                          const internal::Planner& planner) {
-  const std::string receipt = ReceiptKey(ctx);
-  return internal::Mutate(ledger, ctx, receipt, receipt, kind, request, planner);
+                                          const domain::Planner& planner) {
+  return internal::Mutate(ledger, ctx, "commercial-request/", kind, request, planner);
 }
 
 template <typename T>
@@ -64,25 +61,13 @@ bool Visible(const Scope& scope, absl::string_view enterprise) {
   return scope.bank.empty() && (scope.enterprise.empty() || scope.enterprise == enterprise);
 }
 
-template <typename T>
-struct Loaded {
-  T value;
-  uint64_t version = 0;
-};
-
 // Reads `key` and decodes it; NOT_FOUND `reason` ("no <noun> <id>") when absent.
 template <typename T>
 absl::StatusOr<Loaded<T>> Load(ledger::Ledger& ledger, const std::string& key,
                                absl::string_view reason, absl::string_view noun,
                                absl::string_view id, absl::StatusOr<T> (*decode)(absl::string_view),
                                ledger::ReadOptions options = {}) {
-  absl::StatusOr<ledger::RecordSet> set = ReadRecords(ledger, {key}, options);
-  if (!set.ok()) return set.status();
-  const ledger::Record& r = set->records.front();
-  if (r.version == 0) return NotFound(reason, absl::StrCat("no ", noun, " ", id));
-  absl::StatusOr<T> value = decode(r.value);
-  if (!value.ok()) return value.status();
-  return Loaded<T>{*std::move(value), r.version};
+  return domain::Load<T>(ledger, key, reason, absl::StrCat("no ", noun, " ", id), decode, options);
 }
 
 absl::StatusOr<Loaded<Enterprise>> LoadEnterprise(ledger::Ledger& l, absl::string_view id,
@@ -179,13 +164,6 @@ absl::Status CheckAgreement(const Agreement& a) {
       break;
     case CallUpPriceRule::kUnspecified:
       return InvalidField("agreement.call_up_price_rule", "required");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckPageSize(size_t page_size) {
-  if (page_size == 0 || page_size > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
   }
   return absl::OkStatus();
 }
@@ -401,8 +379,9 @@ absl::StatusOr<Mutation<Enterprise>> CommercialReserve::EnrolEnterprise(
       }
     }
     Plan plan;
-    plan.response = EncodeEnterprise(e);
-    plan.tx.writes.push_back(ledger::RecordWrite{keys::Enterprise(e.id), 0, plan.response, false});
+    const std::string record = EncodeEnterprise(e);
+    plan.tx.writes.push_back(ledger::RecordWrite{keys::Enterprise(e.id), 0, record, false});
+    plan.response = record;
     return plan;
   };
   return Decoded<Enterprise>(Run(ledger_, ctx, "commercial.enrol_enterprise", request, planner),
@@ -423,17 +402,17 @@ absl::StatusOr<Enterprise> CommercialReserve::GetEnterprise(const Scope& scope,
 absl::StatusOr<Page<Enterprise>> CommercialReserve::ListEnterprises(size_t page_size,
                                                                     const std::string& token) {
   if (absl::Status s = CheckPageSize(page_size); !s.ok()) return s;
-  absl::StatusOr<ledger::RecordPage> page =
-      internal::FilteredPage(ledger_, "enterprise/", page_size, token,
-                             [](const ledger::Record&) -> absl::StatusOr<bool> { return true; });
-  if (!page.ok()) return page.status();
   Page<Enterprise> out;
-  for (const ledger::Record& r : page->records) {
-    absl::StatusOr<Enterprise> e = DecodeEnterprise(r.value);
-    if (!e.ok()) return e.status();
-    out.items.push_back(*std::move(e));
-  }
-  out.next_page_token = page->next_page_token;
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, "enterprise/", page_size, token,
+                           [&](const ledger::Record& r) -> absl::StatusOr<bool> {
+                             absl::StatusOr<Enterprise> e = DecodeEnterprise(r.value);
+                             if (!e.ok()) return e.status();
+                             out.items.push_back(*std::move(e));
+                             return true;
+                           });
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
   return out;
 }
 
@@ -492,8 +471,9 @@ absl::StatusOr<Mutation<Agreement>> CommercialReserve::CreateAgreement(const Con
     }
     index.terms.push_back(AgreementTerm{a.id, a.start_date, a.end_date, a.depot_ids});
     Plan plan;
-    plan.response = EncodeAgreement(a);
-    plan.tx.writes.push_back(ledger::RecordWrite{keys::Agreement(a.id), 0, plan.response, false});
+    const std::string record = EncodeAgreement(a);
+    plan.tx.writes.push_back(ledger::RecordWrite{keys::Agreement(a.id), 0, record, false});
+    plan.response = record;
     plan.tx.writes.push_back(ledger::RecordWrite{index_key, set->records[2].version,
                                                  EncodeAgreementIndex(index), false});
     plan.tx.checks.push_back(
@@ -538,9 +518,10 @@ absl::StatusOr<Mutation<Agreement>> CommercialReserve::ExtendAgreement(
         AgreementExtension{ctx.business_date, agreement.end_date, new_end});
     agreement.end_date = new_end;
     Plan plan;
-    plan.response = EncodeAgreement(agreement);
+    const std::string record = EncodeAgreement(agreement);
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Agreement(agreement.id), a->version, plan.response, false});
+        ledger::RecordWrite{keys::Agreement(agreement.id), a->version, record, false});
+    plan.response = record;
     plan.tx.writes.push_back(ledger::RecordWrite{index_key, idx->records[0].version,
                                                  EncodeAgreementIndex(*index), false});
     return plan;
@@ -568,22 +549,21 @@ absl::StatusOr<Page<Agreement>> CommercialReserve::ListAgreements(const Scope& s
   if (!enterprise.empty()) {
     if (absl::Status s = CheckId(enterprise, "enterprise_id"); !s.ok()) return s;
   }
-  auto keep = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
-    absl::StatusOr<Agreement> a = DecodeAgreement(r.value);
-    if (!a.ok()) return a.status();
-    return Visible(scope, a->enterprise_id) &&
-           (enterprise.empty() || a->enterprise_id == enterprise);
-  };
-  absl::StatusOr<ledger::RecordPage> page =
-      internal::FilteredPage(ledger_, "agreement/", page_size, token, keep);
-  if (!page.ok()) return page.status();
   Page<Agreement> out;
-  for (const ledger::Record& r : page->records) {
+  auto take = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
     absl::StatusOr<Agreement> a = DecodeAgreement(r.value);
     if (!a.ok()) return a.status();
+    if (!Visible(scope, a->enterprise_id) ||
+        (!enterprise.empty() && a->enterprise_id != enterprise)) {
+      return false;
+    }
     out.items.push_back(*std::move(a));
-  }
-  out.next_page_token = page->next_page_token;
+    return true;
+  };
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, "agreement/", page_size, token, take);
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
   return out;
 }
 
@@ -731,8 +711,9 @@ absl::StatusOr<Mutation<SubsidyStatement>> CommercialReserve::IssueStatement(
     Enterprise updated = e->value;
     updated.subsidised_through = end;
     Plan plan;
-    plan.response = EncodeStatement(st);
-    plan.tx.writes.push_back(ledger::RecordWrite{keys::Statement(st.id), 0, plan.response, false});
+    const std::string record = EncodeStatement(st);
+    plan.tx.writes.push_back(ledger::RecordWrite{keys::Statement(st.id), 0, record, false});
+    plan.response = record;
     plan.tx.writes.push_back(ledger::RecordWrite{keys::Enterprise(enterprise), e->version,
                                                  EncodeEnterprise(updated), false});
     return plan;
@@ -760,16 +741,16 @@ absl::StatusOr<Page<SubsidyStatement>> CommercialReserve::ListStatements(
   if (absl::Status s = CheckId(enterprise, "enterprise_id"); !s.ok()) return s;
   Page<SubsidyStatement> out;
   if (!Visible(scope, enterprise)) return out;
-  absl::StatusOr<ledger::RecordPage> page =
-      internal::FilteredPage(ledger_, keys::StatementPrefix(enterprise), page_size, token,
-                             [](const ledger::Record&) -> absl::StatusOr<bool> { return true; });
-  if (!page.ok()) return page.status();
-  for (const ledger::Record& r : page->records) {
-    absl::StatusOr<SubsidyStatement> s = DecodeStatement(r.value);
-    if (!s.ok()) return s.status();
-    out.items.push_back(*std::move(s));
-  }
-  out.next_page_token = page->next_page_token;
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, keys::StatementPrefix(enterprise), page_size, token,
+                           [&](const ledger::Record& r) -> absl::StatusOr<bool> {
+                             absl::StatusOr<SubsidyStatement> s = DecodeStatement(r.value);
+                             if (!s.ok()) return s.status();
+                             out.items.push_back(*std::move(s));
+                             return true;
+                           });
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
   return out;
 }
 
@@ -796,16 +777,17 @@ absl::StatusOr<Mutation<SubsidyStatement>> CommercialReserve::PayStatement(
                        " minor units; statement ", st.id, " needs ", st.total_minor));
     }
     Plan plan;
-    internal::Postings postings;
+    internal::TxBuilder postings;
     postings.Move(st.currency, keys::BudgetAccount(Budget::kSubsidy, st.currency), true,
                   keys::PaidAccount(Budget::kSubsidy, st.currency, st.enterprise_id), false,
                   st.total_minor);
     if (absl::Status f = postings.Finish(plan.tx); !f.ok()) return f;
     st.status = StatementStatus::kPaid;
     st.paid_date = ctx.business_date;
-    plan.response = EncodeStatement(st);
+    const std::string record = EncodeStatement(st);
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Statement(st.id), s->version, plan.response, false});
+        ledger::RecordWrite{keys::Statement(st.id), s->version, record, false});
+    plan.response = record;
     return plan;
   };
   absl::StatusOr<Mutation<std::string>> done =
@@ -828,7 +810,7 @@ absl::StatusOr<Mutation<BudgetBalance>> CommercialReserve::FundBudget(const Cont
       absl::StrCat("fund|", BudgetName(budget), "|", currency, "|", amount_minor, "|", memo);
   auto planner = [&]() -> absl::StatusOr<Plan> {
     Plan plan;
-    internal::Postings postings;
+    internal::TxBuilder postings;
     postings.Move(std::string(currency), keys::TreasuryAccount(currency), false,
                   keys::BudgetAccount(budget, currency), true, amount_minor);
     if (absl::Status f = postings.Finish(plan.tx); !f.ok()) return f;
@@ -934,8 +916,9 @@ absl::StatusOr<Mutation<CallUp>> CommercialReserve::IssueCallUp(const Context& c
     }
     plan.tx.checks.push_back(ledger::RecordCheck{keys::Agreement(a.id), loaded->version});
     plan.tx.memo = r.reason;
-    plan.response = EncodeCallUp(c);
-    plan.tx.writes.push_back(ledger::RecordWrite{keys::CallUp(c.id), 0, plan.response, false});
+    const std::string record = EncodeCallUp(c);
+    plan.tx.writes.push_back(ledger::RecordWrite{keys::CallUp(c.id), 0, record, false});
+    plan.response = record;
     return plan;
   };
   return Decoded<CallUp>(Run(ledger_, ctx, "commercial.issue_call_up", request, planner),
@@ -948,7 +931,7 @@ namespace {
 struct DeliveryPlan {
   std::map<std::string, std::pair<Pledge, uint64_t>> pledges;  // id -> (pledge, version)
   std::vector<inventory::OwnerChange> changes;
-  internal::Postings payments;
+  internal::TxBuilder payments;
   std::vector<ledger::RecordWrite> lot_writes;
   int64_t total_paid = 0;
   int64_t delivered_g = 0;
@@ -1152,9 +1135,10 @@ absl::StatusOr<Mutation<CallUp>> CommercialReserve::RecordDelivery(
       plan.tx.writes.push_back(
           ledger::RecordWrite{keys::Pledge(id), pledge.second, EncodePledge(pledge.first), false});
     }
-    plan.response = EncodeCallUp(c);
+    const std::string record = EncodeCallUp(c);
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::CallUp(c.id), loaded->version, plan.response, false});
+        ledger::RecordWrite{keys::CallUp(c.id), loaded->version, record, false});
+    plan.response = record;
     return plan;
   };
   absl::StatusOr<Mutation<std::string>> done =
@@ -1181,22 +1165,21 @@ absl::StatusOr<Page<CallUp>> CommercialReserve::ListCallUps(const Scope& scope,
   if (!agreement_id.empty()) {
     if (absl::Status s = CheckId(agreement_id, "agreement_id"); !s.ok()) return s;
   }
-  auto keep = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
-    absl::StatusOr<CallUp> c = DecodeCallUp(r.value);
-    if (!c.ok()) return c.status();
-    return Visible(scope, c->enterprise_id) &&
-           (agreement_id.empty() || c->agreement_id == agreement_id);
-  };
-  absl::StatusOr<ledger::RecordPage> page =
-      internal::FilteredPage(ledger_, "call-up/", page_size, token, keep);
-  if (!page.ok()) return page.status();
   Page<CallUp> out;
-  for (const ledger::Record& r : page->records) {
+  auto take = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
     absl::StatusOr<CallUp> c = DecodeCallUp(r.value);
     if (!c.ok()) return c.status();
+    if (!Visible(scope, c->enterprise_id) ||
+        (!agreement_id.empty() && c->agreement_id != agreement_id)) {
+      return false;
+    }
     out.items.push_back(*std::move(c));
-  }
-  out.next_page_token = page->next_page_token;
+    return true;
+  };
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, "call-up/", page_size, token, take);
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
   return out;
 }
 

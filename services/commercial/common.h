@@ -1,6 +1,7 @@
-// What the commercial-reserve and financing domains share: the request context, mutation
-// results, rejection reasons, limits, ledger keys and accounts, input checks, and the
-// idempotent read-decide-commit loop. Plain C++ over storage/ledger.h.
+// What the commercial-reserve and financing domains share: rejection reasons, limits, ledger
+// keys and accounts, and their use of the domain kit (services/domain): the request context
+// and mutation results, input checks, reads and the idempotent mutation, with commercial's
+// contract (receipts, fingerprint, ids that reserve ':'). Plain C++ over storage/ledger.h.
 #ifndef RESERVE_SERVICES_COMMERCIAL_COMMON_H_
 #define RESERVE_SERVICES_COMMERCIAL_COMMON_H_
 
@@ -17,23 +18,20 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "services/commercial/model.h"
+#include "services/domain/checks.h"
+#include "services/domain/context.h"
+#include "services/domain/mutate.h"
+#include "services/domain/postings.h"
+#include "services/domain/reads.h"
 #include "storage/ledger.h"
 
 namespace reserve::commercial {
 
-// Who asks, under which request id, effective on which business date.
-struct Context {
-  std::string request_id;
-  std::string principal;
-  absl::CivilDay business_date;
-};
-
+// Who asks, under which request id, effective on which business date; what a change
+// returns (the domain kit's types).
+using Context = domain::Context;
 template <typename T>
-struct Mutation {
-  T value;
-  ledger::Seq seq = 0;    // the committing transaction
-  bool replayed = false;  // true when a retry returned an earlier result
-};
+using Mutation = domain::Mutation<T>;
 
 // Whose rows a reader may see. Both empty: everything (admin, auditor, finance where the
 // access table lets them in). A bank sees its own pledges; an enterprise its own rows.
@@ -86,10 +84,10 @@ inline constexpr absl::string_view kDeliveryExceeds = "DELIVERY_EXCEEDS_CALL_UP"
 inline constexpr absl::string_view kMixedCurrencies = "MIXED_CURRENCIES";
 }  // namespace commercial_reason
 
-// Limits (each enforced at the boundary with INVALID_ARGUMENT or RESOURCE_EXHAUSTED).
-inline constexpr size_t kMaxIdChars = 64;           // ids become parts of ledger keys
+// Limits (each enforced at the boundary with INVALID_ARGUMENT or RESOURCE_EXHAUSTED). Ids
+// and text follow the domain kit's (services/domain/checks.h: 64 and 256 characters), as do
+// the commit attempts (domain::kMaxCommitAttempts, 8).
 inline constexpr size_t kMaxRequestIdChars = 160;   // receipt keys stay under 256 bytes
-inline constexpr size_t kMaxTextChars = 256;        // names, references, reasons
 inline constexpr size_t kMaxLotsPerPledge = 100;    // a loan's collateral; one small tx
 inline constexpr size_t kMaxLotsPerVerify = 1000;   // one ledger read (kMaxKeysPerRead)
 inline constexpr size_t kMaxLotsPerDelivery = 100;  // one call-up delivery
@@ -99,7 +97,6 @@ inline constexpr size_t kMaxTermsPerIndex = 100;         // agreements per enter
 inline constexpr size_t kMaxCallUpsPerPledge = 100;      // call-ups remembered on one pledge
 inline constexpr size_t kMaxExtensions = 100;            // extensions of one agreement
 inline constexpr int64_t kMaxDaysPerQuery = 3660;        // compliance / statement periods: 10 years
-inline constexpr int kMaxCommitAttempts = 8;             // re-read-and-retry on conflicts
 inline constexpr size_t kMaxRecordsScanned = 1'000'000;  // pledge scans (MTM, call-ups)
 inline constexpr size_t kMaxMovementsPerAccount = 1'000'000;  // balance history per account
 inline constexpr size_t kMaxPledgeWritesPerTx = 1000;         // mark-to-market chunk (< kMaxWrites)
@@ -132,70 +129,44 @@ std::string BankOwner(absl::string_view bank);
 
 namespace internal {
 
-// ---- Input checks: INVALID_ARGUMENT naming `field`. ----
-absl::Status CheckId(absl::string_view value, absl::string_view field);
-// Lot ids are inventory's: letters, digits and . _ - : (at most 64).
-absl::Status CheckLotId(absl::string_view value, absl::string_view field);
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required);
-absl::Status CheckMetalCode(absl::string_view code, absl::string_view field);
-absl::Status CheckCurrency(absl::string_view code, absl::string_view field);
-absl::Status CheckDate(absl::CivilDay day, absl::string_view field);
-absl::Status CheckContext(const Context& ctx);
-absl::Status NotFound(absl::string_view reason, absl::string_view message);
+// The domain kit's checks and reads, as both domains use them.
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckMetalCode;
+using domain::CheckText;
+using domain::NotFound;
+using domain::Plan;
+using domain::ReadRecords;
+using domain::ScanAll;
+using domain::TxBuilder;
 
-// 32 hex digits: two 64-bit FNV-1a variants of `text`. Tells a retry from another request
-// under the same id, and names pledges; not a security boundary.
+// Commercial ids (enterprises, agreements, banks, call-ups ...): the kit's rule with ':'
+// reserved, because derived ids join them with it ("<bank>:<fingerprint>",
+// "<enterprise>:<period>").
+absl::Status CheckId(absl::string_view value, absl::string_view field);
+// Lot and depot ids are inventory's: the kit's rule, ':' allowed.
+absl::Status CheckLotId(absl::string_view value, absl::string_view field);
+// The context check with commercial's request-id limit.
+absl::Status CheckContext(const Context& ctx);
+
+// 32 hex digits (the kit's Fnv128MixedHex): tells a retry from another request under the same
+// id, and names pledges. An on-disk contract.
 std::string Fingerprint(absl::string_view text);
 
-// Records under `keys` (any number; read in chunks at one sequence number).
-absl::StatusOr<ledger::RecordSet> ReadRecords(ledger::Ledger& ledger,
-                                              const std::vector<std::string>& keys,
-                                              ledger::ReadOptions options = {});
-// Every live record under `prefix` at one sequence number; RESOURCE_EXHAUSTED beyond `max`.
-absl::StatusOr<ledger::RecordPage> ScanAll(ledger::Ledger& ledger, absl::string_view prefix,
-                                           size_t max, ledger::ReadOptions options = {});
-
-// One page of records under `prefix` whose decoded value passes `keep` (scanning at most
-// kMaxScanPerPage records; the page may come back short with a token). An unusable token
-// is INVALID_ARGUMENT "page_token".
-absl::StatusOr<ledger::RecordPage> FilteredPage(
-    ledger::Ledger& ledger, absl::string_view prefix, size_t page_size,
-    const std::string& page_token,
-    const std::function<absl::StatusOr<bool>(const ledger::Record&)>& keep);
-
-// Accumulates postings per account; Finish appends non-zero sums and opens the accounts
-// not yet opened by `tx`.
-class Postings {
- public:
-  void Post(const std::string& account, const std::string& unit, bool guarded, int64_t amount);
-  void Move(const std::string& unit, const std::string& from, bool from_guarded,
-            const std::string& to, bool to_guarded, int64_t amount);
-  absl::Status Finish(ledger::Transaction& tx) const;
-
- private:
-  std::map<std::string, std::pair<ledger::AccountSpec, int64_t>> accounts_;
-  bool overflow_ = false;
-};
-
-// An idempotent mutation: read the receipt under `receipt_key`; if it exists with the same
-// fingerprint return its response (replayed); other content is ALREADY_EXISTS
-// REQUEST_ID_REUSED. Otherwise run `planner` (reads and decides, fills tx postings and
-// writes, returns the response JSON text), add the receipt write and commit; ABORTED and
-// races on guarded balances re-read and re-plan up to kMaxCommitAttempts times.
-struct Plan {
-  ledger::Transaction tx;  // request id, kind, principal and date are filled in by Mutate
-  std::string response;    // JSON text stored in the receipt and returned
-};
-using Planner = std::function<absl::StatusOr<Plan>()>;
+// One idempotent mutation (the kit's Mutate): the receipt record and the ledger request id are
+// both "<receipt_prefix><request id>"; the fingerprint covers kind, business date, principal
+// and `request_text`. Planners answer with the JSON text of a record, which the receipt stores
+// as a JSON string (commercial's receipt form) and this returns; DATA_LOSS when a stored
+// answer is not a string.
 absl::StatusOr<Mutation<std::string>> Mutate(ledger::Ledger& ledger, const Context& ctx,
-                                             const std::string& receipt_key,
-                                             const std::string& ledger_request_id,
+                                             absl::string_view receipt_prefix,
                                              absl::string_view kind, absl::string_view request_text,
-                                             const Planner& planner);
+                                             const domain::Planner& planner);
 
-// True for errors a re-read may cure: ABORTED (version conflict) and ALREADY_EXISTS (a
-// concurrent retry of the same request committed first).
-bool Retryable(const absl::Status& status);
+// For the loops that commit transactions named by their content (a pledge, a mark-to-market
+// chunk) rather than through Mutate: the kit's Retryable, and ALREADY_EXISTS (a concurrent
+// or earlier commit under the same name, which the re-read finds).
+bool RetryableOrRaced(const absl::Status& status);
 
 // Days from `from` to `to` inclusive (0 when to < from).
 int64_t DaysInclusive(absl::CivilDay from, absl::CivilDay to);

@@ -214,8 +214,9 @@ absl::StatusOr<std::vector<LoadedLot>> LoadPledgedLots(ledger::Ledger& ledger, c
   return out;
 }
 
-std::string FinancingReceiptKey(absl::string_view bank, const Context& ctx) {
-  return absl::StrCat("financing-request/", bank, "/", ctx.request_id);
+// Receipts of a bank's requests: "financing-request/<bank>/<request id>".
+std::string FinancingReceiptPrefix(absl::string_view bank) {
+  return absl::StrCat("financing-request/", bank, "/");
 }
 
 absl::StatusOr<Mutation<Pledge>> ToPledgeMutation(absl::StatusOr<Mutation<std::string>> m) {
@@ -491,7 +492,7 @@ absl::StatusOr<Mutation<PledgeResult>> Financing::CreatePledge(const Context& ct
   const std::string pledge_id = PledgeIdFor(bank, ctx.request_id);
   const std::string fp = Fingerprint(PledgeRequestText(bank, ctx, request));
   absl::Status last = absl::AbortedError("no attempt made");
-  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
+  for (int attempt = 0; attempt < domain::kMaxCommitAttempts; ++attempt) {
     // Read 1: the pledge (a retry finds it), the borrower, the lots.
     std::vector<std::string> first = {keys::Pledge(pledge_id), keys::Enterprise(request.borrower)};
     for (const std::string& id : request.lot_ids) first.push_back(keys::Lot(id));
@@ -529,7 +530,7 @@ absl::StatusOr<Mutation<PledgeResult>> Financing::CreatePledge(const Context& ct
       return Mutation<PledgeResult>{PledgeResult{std::move(pledge), ltv}, committed->seq,
                                     committed->replayed};
     }
-    if (!internal::Retryable(committed.status())) return committed.status();
+    if (!internal::RetryableOrRaced(committed.status())) return committed.status();
     last = committed.status();
   }
   return last;
@@ -543,25 +544,21 @@ absl::StatusOr<Pledge> Financing::GetPledge(const Scope& scope, absl::string_vie
 
 absl::StatusOr<PledgePage> Financing::ListPledges(const Scope& scope, PledgeStatus status,
                                                   size_t page_size, const std::string& page_token) {
-  if (page_size == 0 || page_size > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
-  }
-  auto keep = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
-    absl::StatusOr<Pledge> p = DecodePledge(r.value);
-    if (!p.ok()) return p.status();
-    return (status == PledgeStatus::kUnspecified || p->status == status) &&
-           (scope.enterprise.empty() || p->borrower == scope.enterprise);
-  };
-  absl::StatusOr<ledger::RecordPage> page =
-      internal::FilteredPage(ledger_, keys::PledgePrefix(scope.bank), page_size, page_token, keep);
-  if (!page.ok()) return page.status();
   PledgePage out;
-  for (const ledger::Record& r : page->records) {
+  auto take = [&](const ledger::Record& r) -> absl::StatusOr<bool> {
     absl::StatusOr<Pledge> p = DecodePledge(r.value);
     if (!p.ok()) return p.status();
+    if ((status != PledgeStatus::kUnspecified && p->status != status) ||
+        (!scope.enterprise.empty() && p->borrower != scope.enterprise)) {
+      return false;
+    }
     out.pledges.push_back(*std::move(p));
-  }
-  out.next_page_token = page->next_page_token;
+    return true;
+  };
+  absl::StatusOr<std::string> next =
+      domain::FilteredPage(ledger_, keys::PledgePrefix(scope.bank), page_size, page_token, take);
+  if (!next.ok()) return next.status();
+  out.next_page_token = *std::move(next);
   return out;
 }
 
@@ -570,7 +567,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::RepayPledge(const Context& ctx, absl
   if (absl::Status s = CheckId(bank, "bank"); !s.ok()) return s;
   if (absl::Status s = BankOfPledgeId(pledge_id, "pledge_id").status(); !s.ok()) return s;
   const std::string request = absl::StrCat("repay|", pledge_id);
-  auto planner = [&]() -> absl::StatusOr<internal::Plan> {
+  auto planner = [&]() -> absl::StatusOr<domain::Plan> {
     absl::StatusOr<LoadedPledge> loaded =
         LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
     if (!loaded.ok()) return loaded.status();
@@ -581,7 +578,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::RepayPledge(const Context& ctx, absl
     }
     absl::StatusOr<std::vector<LoadedLot>> lots = LoadPledgedLots(ledger_, p);
     if (!lots.ok()) return lots.status();
-    internal::Plan plan;
+    domain::Plan plan;
     for (LoadedLot& l : *lots) {
       RemoveEncumbrance(l.lot, kPledgeEncumbrance, p.id);
       if (l.lot.status == LotStatus::kPledged && l.lot.encumbrances.empty()) {
@@ -595,14 +592,14 @@ absl::StatusOr<Mutation<Pledge>> Financing::RepayPledge(const Context& ctx, absl
     p.event = PledgeEventKind::kReleased;
     p.event_ref.clear();
     p.principal_history.push_back(PrincipalStep{ctx.business_date, 0});
-    plan.response = EncodePledge(p);
+    const std::string record = EncodePledge(p);
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, plan.response, false});
+        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, record, false});
+    plan.response = record;
     return plan;
   };
-  const std::string receipt = FinancingReceiptKey(bank, ctx);
-  return ToPledgeMutation(
-      internal::Mutate(ledger_, ctx, receipt, receipt, "financing.repay_pledge", request, planner));
+  return ToPledgeMutation(internal::Mutate(ledger_, ctx, FinancingReceiptPrefix(bank),
+                                           "financing.repay_pledge", request, planner));
 }
 
 absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
@@ -613,7 +610,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
   if (absl::Status s = BankOfPledgeId(pledge_id, "pledge_id").status(); !s.ok()) return s;
   if (absl::Status s = CheckText(reason, "reason", true); !s.ok()) return s;
   const std::string request = absl::StrCat("enforce|", pledge_id, "|", reason);
-  auto planner = [&]() -> absl::StatusOr<internal::Plan> {
+  auto planner = [&]() -> absl::StatusOr<domain::Plan> {
     absl::StatusOr<LoadedPledge> loaded =
         LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
     if (!loaded.ok()) return loaded.status();
@@ -640,7 +637,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
     }
     absl::StatusOr<std::vector<LoadedLot>> lots = LoadPledgedLots(ledger_, p);
     if (!lots.ok()) return lots.status();
-    internal::Plan plan;
+    domain::Plan plan;
     std::vector<inventory::OwnerChange> changes;
     for (LoadedLot& l : *lots) {
       changes.push_back({l.lot, BankOwner(bank), l.lot.reserve_class});
@@ -660,13 +657,13 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
     p.event = PledgeEventKind::kEnforced;
     p.event_ref = std::string(reason);
     plan.tx.memo = std::string(reason);
-    plan.response = EncodePledge(p);
+    const std::string record = EncodePledge(p);
     plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, plan.response, false});
+        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, record, false});
+    plan.response = record;
     return plan;
   };
-  const std::string receipt = FinancingReceiptKey(bank, ctx);
-  return ToPledgeMutation(internal::Mutate(ledger_, ctx, receipt, receipt,
+  return ToPledgeMutation(internal::Mutate(ledger_, ctx, FinancingReceiptPrefix(bank),
                                            "financing.enforce_pledge", request, planner));
 }
 
@@ -678,7 +675,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::ConsentToCallUp(const Context& ctx,
   if (absl::Status s = BankOfPledgeId(pledge_id, "pledge_id").status(); !s.ok()) return s;
   if (absl::Status s = CheckId(call_up_id, "call_up_id"); !s.ok()) return s;
   const std::string request = absl::StrCat("consent|", pledge_id, "|", call_up_id);
-  auto planner = [&]() -> absl::StatusOr<internal::Plan> {
+  auto planner = [&]() -> absl::StatusOr<domain::Plan> {
     absl::StatusOr<LoadedPledge> loaded =
         LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
     if (!loaded.ok()) return loaded.status();
@@ -691,7 +688,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::ConsentToCallUp(const Context& ctx,
       return Precondition(why::kNotAffected,
                           absl::StrCat("call-up ", call_up_id, " does not concern pledge ", p.id));
     }
-    internal::Plan plan;
+    domain::Plan plan;
     if (std::find(p.consented_call_up_ids.begin(), p.consented_call_up_ids.end(), call_up_id) ==
         p.consented_call_up_ids.end()) {
       p.consented_call_up_ids.push_back(std::string(call_up_id));
@@ -703,8 +700,7 @@ absl::StatusOr<Mutation<Pledge>> Financing::ConsentToCallUp(const Context& ctx,
     plan.response = EncodePledge(p);
     return plan;
   };
-  const std::string receipt = FinancingReceiptKey(bank, ctx);
-  return ToPledgeMutation(internal::Mutate(ledger_, ctx, receipt, receipt,
+  return ToPledgeMutation(internal::Mutate(ledger_, ctx, FinancingReceiptPrefix(bank),
                                            "financing.consent_call_up", request, planner));
 }
 
@@ -862,7 +858,7 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
   if (!marks.ok()) return marks.status();
   const ledger::Seq seq = entry.seq;
   absl::Status last = absl::AbortedError("no attempt made");
-  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
+  for (int attempt = 0; attempt < domain::kMaxCommitAttempts; ++attempt) {
     // Done already? The cursor moves in the same transaction as the last chunk.
     absl::StatusOr<ledger::RecordSet> cursor = ReadRecords(ledger_, {keys::MtmCursor()});
     if (!cursor.ok()) return cursor.status();
@@ -903,7 +899,7 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
       update.business_date = entry.tx.business_date;
       absl::StatusOr<ledger::Receipt> r = ledger_.Commit(update);
       if (!r.ok()) {
-        if (!internal::Retryable(r.status())) return r.status();
+        if (!internal::RetryableOrRaced(r.status())) return r.status();
         last = r.status();
         continue;
       }
@@ -971,7 +967,7 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
       tx.request_id = absl::StrCat("financing/mtm/", seq, "/", Fingerprint(content));
       absl::StatusOr<ledger::Receipt> r = ledger_.Commit(tx);
       if (!r.ok()) {
-        if (!internal::Retryable(r.status())) return r.status();
+        if (!internal::RetryableOrRaced(r.status())) return r.status();
         last = r.status();
         conflict = true;
         break;

@@ -263,9 +263,7 @@ absl::StatusOr<MarketPage> Decision::ListMarketData(MarketSeries series, absl::s
                                                     const std::string& page_token) {
   if (series == MarketSeries::kUnspecified) return InvalidField("series", "required");
   if (absl::Status s = CheckMetalCode(metal, "metal"); !s.ok()) return s;
-  if (page_size == 0 || page_size > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
-  }
+  if (absl::Status s = domain::CheckPageSize(page_size); !s.ok()) return s;
   MarketPage out;
   std::string token = page_token;
   std::string prefix = keys::MarketPrefix(series, metal);

@@ -9,17 +9,17 @@
 namespace reserve::domain {
 namespace {
 
+// The ledger refuses a token it did not issue as INVALID_ARGUMENT; the caller sent it.
+absl::Status BadToken() { return InvalidField("page_token", "not a token this service issued"); }
+
+}  // namespace
+
 absl::Status CheckPageSize(size_t page_size) {
   if (page_size == 0 || page_size > ledger::kMaxPageSize) {
     return InvalidField("page_size", absl::StrCat("between 1 and ", ledger::kMaxPageSize));
   }
   return absl::OkStatus();
 }
-
-// The ledger refuses a token it did not issue as INVALID_ARGUMENT; the caller sent it.
-absl::Status BadToken() { return InvalidField("page_token", "not a token this service issued"); }
-
-}  // namespace
 
 absl::StatusOr<ledger::RecordSet> ReadRecords(ledger::Ledger& ledger,
                                               const std::vector<std::string>& keys,

@@ -72,6 +72,10 @@ absl::StatusOr<ledger::RecordPage> ScanAll(ledger::Ledger& ledger, absl::string_
 absl::Status ScanAllBalances(ledger::Ledger& ledger, absl::string_view prefix, size_t max_accounts,
                              ledger::ReadOptions& options, std::vector<ledger::Balance>& out);
 
+// A page size a List request may ask for: 1..ledger::kMaxPageSize (INVALID_ARGUMENT naming
+// "page_size" otherwise).
+absl::Status CheckPageSize(size_t page_size);
+
 // One page of records under `prefix`. INVALID_ARGUMENT naming "page_size" outside
 // 1..ledger::kMaxPageSize, or "page_token" for a token the ledger did not issue.
 absl::StatusOr<ledger::RecordPage> ScanPage(ledger::Ledger& ledger, absl::string_view prefix,

@@ -862,6 +862,7 @@ absl::StatusOr<Lot> Inventory::GetLot(absl::string_view id) {
 
 absl::StatusOr<LotPage> Inventory::ListLots(const LotFilter& filter, size_t page_size,
                                             const std::string& page_token) {
+  if (absl::Status s = domain::CheckPageSize(page_size); !s.ok()) return s;
   std::map<std::string, std::string> province_of;
   if (!filter.province.empty()) {
     absl::StatusOr<std::vector<Depot>> depots = ListDepots();
