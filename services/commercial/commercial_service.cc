@@ -13,13 +13,7 @@ namespace reserve {
 namespace {
 
 namespace com = commercial;
-using commercial_glue::FromProtoDate;
-using commercial_glue::MakeContext;
-using commercial_glue::PageSize;
-using commercial_glue::RequiredDate;
 using commercial_glue::ScopeOf;
-using commercial_glue::SetCommit;
-using commercial_glue::ToProtoDate;
 
 std::string FullMethod(absl::string_view method) {
   return absl::StrCat("/reserve.v1.CommercialReserveService/", method);

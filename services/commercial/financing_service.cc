@@ -14,13 +14,8 @@ namespace {
 
 namespace com = commercial;
 using commercial_glue::BankOf;
-using commercial_glue::MakeContext;
-using commercial_glue::PageSize;
-using commercial_glue::RequiredDate;
 using commercial_glue::ScopeOf;
-using commercial_glue::SetCommit;
 using commercial_glue::ToProto;
-using commercial_glue::ToProtoDate;
 
 std::string FullMethod(absl::string_view method) {
   return absl::StrCat("/reserve.v1.FinancingService/", method);

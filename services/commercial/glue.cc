@@ -2,15 +2,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "storage/errors.h"
-#include "storage/ledger.h"
 
 namespace reserve::commercial_glue {
 namespace {
 
-constexpr size_t kDefaultPageSize = 100;
 constexpr absl::string_view kBankRole = "bank:";
 constexpr absl::string_view kEnterpriseRole = "enterprise:";
 
@@ -45,45 +40,6 @@ absl::StatusOr<std::string> BankOf(const Principal& who) {
     return absl::PermissionDeniedError(absl::StrCat(who.name, " must act for exactly one bank"));
   }
   return banks.front();
-}
-
-absl::StatusOr<absl::CivilDay> FromProtoDate(const v1::Date& d, absl::string_view field) {
-  absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1900 || d.year() > 2199 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return InvalidField(field, "not a date between 1900-01-01 and 2199-12-31");
-  }
-  return day;
-}
-
-absl::StatusOr<absl::CivilDay> RequiredDate(bool has, const v1::Date& date,
-                                            absl::string_view field) {
-  if (!has) return InvalidField(field, "required");
-  return FromProtoDate(date, field);
-}
-
-void ToProtoDate(absl::CivilDay day, v1::Date* out) {
-  out->set_year(static_cast<int32_t>(day.year()));
-  out->set_month(day.month());
-  out->set_day(day.day());
-}
-
-absl::StatusOr<commercial::Context> MakeContext(const Principal& who, const std::string& request_id,
-                                                bool has_date, const v1::Date& date) {
-  commercial::Context ctx{request_id, who.name, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())};
-  if (has_date) {
-    absl::StatusOr<absl::CivilDay> day = FromProtoDate(date, "business_date");
-    if (!day.ok()) return day.status();
-    ctx.business_date = *day;
-  }
-  return ctx;
-}
-
-absl::StatusOr<size_t> PageSize(int32_t page_size) {
-  if (page_size < 0 || static_cast<size_t>(page_size) > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 0 and ", ledger::kMaxPageSize));
-  }
-  return page_size == 0 ? kDefaultPageSize : static_cast<size_t>(page_size);
 }
 
 void ToProto(const commercial::Pledge& p, v1::Pledge* out) {

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "reserve/v1/decision.pb.h"
 #include "services/common/auth.h"
+#include "services/common/domain_glue.h"
 #include "services/decision/auctions.h"
 #include "services/decision/decision.h"
 
@@ -18,23 +19,7 @@ namespace reserve::decision_glue {
 
 namespace dec = decision;
 
-// Default page size of List RPCs (0 in the request).
-inline constexpr size_t kDefaultPageSize = 100;
-
-absl::StatusOr<absl::CivilDay> FromProtoDate(const v1::Date& d, absl::string_view field);
-void ToProtoDate(absl::CivilDay day, v1::Date* out);
-absl::CivilDay Today();
-// The date, or today when the message field is unset.
-absl::StatusOr<absl::CivilDay> DateOrToday(bool has, const v1::Date& d, absl::string_view field);
-absl::StatusOr<dec::Context> MakeContext(const Principal& who, const std::string& request_id,
-                                         bool has_date, const v1::Date& date);
-absl::StatusOr<size_t> PageSize(int32_t page_size);
-
-template <typename T>
-void SetCommit(const dec::Mutation<T>& m, v1::CommitInfo* out) {
-  out->set_seq(m.seq);
-  out->set_replayed(m.replayed);
-}
+// Dates, contexts, commit info and page sizes: services/common/domain_glue.h.
 
 dec::MarketSeries FromProto(v1::MarketSeries s);
 dec::ProposalStatus FromProto(v1::ProposalStatus s);

@@ -9,9 +9,6 @@
 namespace reserve {
 
 using decision_glue::FromProto;
-using decision_glue::MakeContext;
-using decision_glue::PageSize;
-using decision_glue::SetCommit;
 using decision_glue::ToProto;
 namespace dec = decision;
 

@@ -6,8 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
+#include "services/common/domain_glue.h"
 #include "services/common/grpc_status.h"
 #include "storage/errors.h"
 
@@ -16,40 +15,8 @@ namespace {
 
 namespace inv = inventory;
 
-constexpr size_t kDefaultPageSize = 100;
-
 std::string FullMethod(absl::string_view method) {
   return absl::StrCat("/reserve.v1.InventoryService/", method);
-}
-
-// ---- Dates ----
-absl::StatusOr<absl::CivilDay> FromProtoDate(const v1::Date& d, absl::string_view field) {
-  absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1900 || d.year() > 2199 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return InvalidField(field, "not a date between 1900-01-01 and 2199-12-31");
-  }
-  return day;
-}
-
-void ToProtoDate(absl::CivilDay day, v1::Date* out) {
-  out->set_year(static_cast<int32_t>(day.year()));
-  out->set_month(day.month());
-  out->set_day(day.day());
-}
-
-absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
-
-// The domain context for a mutation; an unset business date is today (UTC).
-absl::StatusOr<inv::Context> MakeContext(const Principal& who, const std::string& request_id,
-                                         const v1::Date* date) {
-  inv::Context ctx{request_id, who.name, Today()};
-  if (date != nullptr) {
-    absl::StatusOr<absl::CivilDay> day = FromProtoDate(*date, "business_date");
-    if (!day.ok()) return day.status();
-    ctx.business_date = *day;
-  }
-  return ctx;
 }
 
 // ---- Enums (the proto and domain numberings agree; unknown values are unspecified) ----
@@ -193,24 +160,11 @@ void ToProto(const inv::HoldingRow& h, v1::HoldingRow* out) {
   out->set_mass_g(h.mass_g);
 }
 
-template <typename T>
-void SetCommit(const inv::Mutation<T>& m, v1::CommitInfo* out) {
-  out->set_seq(m.seq);
-  out->set_replayed(m.replayed);
-}
-
 std::vector<inv::ReleaseLine> FromProto(
     const google::protobuf::RepeatedPtrField<v1::ReleaseLine>& lines) {
   std::vector<inv::ReleaseLine> out;
   for (const v1::ReleaseLine& l : lines) out.push_back({l.lot_id(), l.mass_g()});
   return out;
-}
-
-absl::StatusOr<size_t> PageSize(int32_t page_size) {
-  if (page_size < 0 || static_cast<size_t>(page_size) > ledger::kMaxPageSize) {
-    return InvalidField("page_size", absl::StrCat("between 0 and ", ledger::kMaxPageSize));
-  }
-  return page_size == 0 ? kDefaultPageSize : static_cast<size_t>(page_size);
 }
 
 // Pages over a short in-memory list (metals, depots): the token is the next offset.
@@ -306,7 +260,7 @@ grpc::Status InventoryServiceImpl::CreateMetal(grpc::ServerContext* context,
                                                v1::CreateMetalResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "CreateMetal");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->AddMetal(*ctx, FromProto(request->metal()));
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -320,7 +274,7 @@ grpc::Status InventoryServiceImpl::AddGrade(grpc::ServerContext* context,
                                             v1::AddGradeResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "AddGrade");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->AddGrade(*ctx, request->metal(),
                                    {request->grade().code(), request->grade().standard()});
@@ -337,7 +291,7 @@ grpc::Status InventoryServiceImpl::CreateDepot(grpc::ServerContext* context,
                                                v1::DepotResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "CreateDepot");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->CreateDepot(*ctx, FromProto(request->depot()));
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -351,7 +305,7 @@ grpc::Status InventoryServiceImpl::UpdateDepot(grpc::ServerContext* context,
                                                v1::DepotResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "UpdateDepot");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->UpdateDepot(*ctx, FromProto(request->depot()));
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -449,9 +403,8 @@ grpc::Status InventoryServiceImpl::AcquireLots(grpc::ServerContext* context,
                                                v1::AcquireLotsResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "AcquireLots");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   inv::AcquireRequest acquire;
   for (const v1::Lot& l : request->lots()) acquire.lots.push_back(FromProto(l));
@@ -469,9 +422,8 @@ grpc::Status InventoryServiceImpl::DispatchLot(grpc::ServerContext* context,
                                                v1::TransferResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "DispatchLot");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->Dispatch(*ctx, request->lot_id(), request->to_depot_id());
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -485,9 +437,8 @@ grpc::Status InventoryServiceImpl::ReceiveLot(grpc::ServerContext* context,
                                               v1::TransferResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "ReceiveLot");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->Receive(*ctx, request->lot_id(), request->location());
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -501,9 +452,8 @@ grpc::Status InventoryServiceImpl::ReleaseLots(grpc::ServerContext* context,
                                                v1::ReleaseLotsResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "ReleaseLots");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   inv::ReleaseRequest release{FromProto(request->lines()), request->buyer(), request->reference(),
                               request->order_id(), request->memo()};
@@ -520,9 +470,8 @@ grpc::Status InventoryServiceImpl::RotateLots(grpc::ServerContext* context,
                                               v1::RotateLotsResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "RotateLots");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   inv::RotateRequest rotate;
   rotate.release = {FromProto(request->release_lines()), request->buyer(), request->reference(),
@@ -543,9 +492,8 @@ grpc::Status InventoryServiceImpl::RecordStockCount(grpc::ServerContext* context
                                                     v1::StockCountResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "RecordStockCount");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->RecordStockCount(
       *ctx, {request->lot_id(), request->counted_mass_g(), request->reason()});
@@ -560,9 +508,8 @@ grpc::Status InventoryServiceImpl::DecideStockCount(grpc::ServerContext* context
                                                     v1::StockCountResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "DecideStockCount");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx =
-      MakeContext(*who, request->request_id(),
-                  request->has_business_date() ? &request->business_date() : nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(
+      *who, request->request_id(), request->has_business_date(), request->business_date());
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->DecideStockCount(*ctx, request->count_id(), request->approve());
   if (!done.ok()) return ToGrpcStatus(done.status());
@@ -649,7 +596,7 @@ grpc::Status InventoryServiceImpl::AddPriceMarks(grpc::ServerContext* context,
                                                  v1::AddPriceMarksResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "AddPriceMarks");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   std::vector<inv::PriceMark> marks;
   for (int i = 0; i < request->marks_size(); ++i) {
@@ -671,7 +618,7 @@ grpc::Status InventoryServiceImpl::ImportPriceMarks(grpc::ServerContext* context
                                                     v1::AddPriceMarksResponse* response) {
   absl::StatusOr<Principal> who = Authorize(context, "ImportPriceMarks");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), nullptr);
+  absl::StatusOr<inv::Context> ctx = MakeContext(*who, request->request_id(), false, {});
   if (!ctx.ok()) return ToGrpcStatus(ctx.status());
   auto done = inventory_->ImportPriceMarksCsv(*ctx, request->csv());
   if (!done.ok()) return ToGrpcStatus(done.status());
