@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
-#include "services/domain/checks.h"
 #include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -16,13 +15,6 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
-using domain::CheckCurrency;
-using domain::CheckDate;
-using domain::CheckId;
-using domain::CheckMetalCode;
-using domain::CheckYear;
-using domain::ReadBalances;
-using domain::ScanAll;
 
 // Price records read for one metal (all currencies): the engine's own limit, with room.
 constexpr size_t kMaxPriceRecordsRead = 4 * engine::kMaxPriceMarks;

@@ -9,7 +9,6 @@
 #include "services/decision/engine/auction.h"
 #include "services/decision/engine/rules.h"
 #include "services/decision/keys.h"
-#include "services/domain/checks.h"
 #include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -19,18 +18,6 @@ namespace {
 
 namespace why = decision_reason;
 namespace inv_why = inventory::inventory_reason;
-using domain::CheckCurrency;
-using domain::CheckDate;
-using domain::CheckId;
-using domain::CheckText;
-using domain::Convert;
-using domain::Load;
-using domain::NotFound;
-using domain::ReadBalances;
-using domain::ReadRecord;
-using domain::ReadRecords;
-using domain::ScanAll;
-using domain::ScanPage;
 
 constexpr absl::string_view kEarmark = "earmark";
 constexpr absl::string_view kEarmarkHolder = "decision:auction";

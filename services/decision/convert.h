@@ -14,6 +14,7 @@
 #include "services/common/domain_glue.h"
 #include "services/decision/auctions.h"
 #include "services/decision/decision.h"
+#include "services/inventory/lot_proto.h"
 
 namespace reserve::decision_glue {
 
@@ -52,7 +53,7 @@ void ToProto(const dec::Bidder& b, v1::Bidder* out);
 void ToProto(const dec::Bid& b, v1::Bid* out);
 void ToProto(const dec::Settlement& s, const std::vector<std::string>& delivered,
              v1::Settlement* out);
-void ToProto(const inventory::Lot& l, v1::Lot* out);
+using inventory_glue::ToProto;  // the lot message (services/inventory/lot_proto.h)
 void ToProto(const dec::AuctionResult& r,
              const std::map<std::string, std::vector<std::string>>& delivered,
              v1::AuctionResult* out);

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
-#include "services/domain/checks.h"
 #include "services/domain/dates.h"
 #include "services/inventory/csv_reader.h"
 #include "storage/errors.h"
@@ -17,19 +16,6 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
-using domain::CheckCurrency;
-using domain::CheckDate;
-using domain::CheckMetalCode;
-using domain::CheckText;
-using domain::CheckYear;
-using domain::Convert;
-using domain::Load;
-using domain::NotFound;
-using domain::ReadBalances;
-using domain::ReadRecord;
-using domain::ReadRecords;
-using domain::ScanAll;
-using domain::ScanPage;
 
 // "12345.678901" tonnes -> grams; nullopt unless digits with at most 6 decimals that fit.
 std::optional<int64_t> ParseTonnes(absl::string_view text) {

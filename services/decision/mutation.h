@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "services/domain/checks.h"
 #include "services/domain/context.h"
 #include "services/domain/mutate.h"
 #include "services/domain/postings.h"
@@ -25,13 +26,28 @@
 
 namespace reserve::decision {
 
+// The kit's types and functions, as decision's own vocabulary.
 using json = nlohmann::json;
 using Context = domain::Context;
 template <typename T>
 using Mutation = domain::Mutation<T>;
 template <typename T>
 using Loaded = domain::Loaded<T>;
+using domain::CheckCurrency;
+using domain::CheckDate;
+using domain::CheckId;
+using domain::CheckMetalCode;
+using domain::CheckText;
+using domain::CheckYear;
+using domain::Convert;
+using domain::Load;
+using domain::NotFound;
 using domain::Plan;
+using domain::ReadBalances;
+using domain::ReadRecord;
+using domain::ReadRecords;
+using domain::ScanAll;
+using domain::ScanPage;
 using domain::TxBuilder;
 
 // Limits of decision requests (INVALID_ARGUMENT beyond them); ids and short text follow the

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/decision/keys.h"
-#include "services/domain/checks.h"
 #include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -14,11 +13,6 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
-using domain::Load;
-using domain::NotFound;
-using domain::ReadBalances;
-using domain::ReadRecord;
-using domain::ReadRecords;
 
 absl::StatusOr<Loaded<Order>> LoadOrder(ledger::Ledger& ledger, absl::string_view id) {
   return Load<Order>(ledger, keys::OrderKey(id), why::kUnknownOrder, absl::StrCat("no order ", id),

@@ -8,7 +8,6 @@
 #include "absl/strings/str_split.h"
 #include "services/decision/decision.h"
 #include "services/decision/keys.h"
-#include "services/domain/checks.h"
 #include "services/domain/dates.h"
 #include "storage/errors.h"
 #include "storage/exact.h"
@@ -17,14 +16,6 @@ namespace reserve::decision {
 namespace {
 
 namespace why = decision_reason;
-using domain::CheckCurrency;
-using domain::CheckDate;
-using domain::CheckId;
-using domain::CheckMetalCode;
-using domain::CheckText;
-using domain::Convert;
-using domain::Load;
-using domain::ReadRecord;
 
 absl::StatusOr<Loaded<Proposal>> LoadProposal(ledger::Ledger& ledger, absl::string_view id) {
   return Load<Proposal>(ledger, keys::ProposalKey(id), why::kUnknownProposal,

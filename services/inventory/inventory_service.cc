@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/domain_glue.h"
 #include "services/common/grpc_status.h"
+#include "services/inventory/lot_proto.h"
 #include "storage/errors.h"
 
 namespace reserve {
@@ -32,7 +33,6 @@ v1::DepotKind ToProto(inv::DepotKind k) { return static_cast<v1::DepotKind>(k); 
 inv::LotStatus FromProto(v1::LotStatus s) {
   return v1::LotStatus_IsValid(s) ? static_cast<inv::LotStatus>(s) : inv::LotStatus::kUnspecified;
 }
-v1::LotStatus ToProto(inv::LotStatus s) { return static_cast<v1::LotStatus>(s); }
 v1::StockCountStatus ToProto(inv::CountStatus s) { return static_cast<v1::StockCountStatus>(s); }
 
 // ---- Messages ----
@@ -96,36 +96,7 @@ inv::Lot FromProto(const v1::Lot& l) {
   return out;
 }
 
-void ToProto(const inv::Lot& l, v1::Lot* out) {
-  out->set_lot_id(l.id);
-  out->set_metal(l.metal);
-  out->set_grade(l.grade);
-  out->set_standard(l.standard);
-  out->set_brand(l.brand);
-  out->set_form(l.form);
-  out->set_pieces(l.pieces);
-  out->set_net_mass_g(l.net_mass_g);
-  out->set_gross_mass_g(l.gross_mass_g);
-  out->set_depot_id(l.depot);
-  out->set_location(l.location);
-  out->set_year_produced(l.year_produced);
-  out->set_year_stored(l.year_stored);
-  out->set_cost_minor(l.cost_minor);
-  out->set_currency(l.currency);
-  out->set_reserve_class(ToProto(l.reserve_class));
-  out->set_owner(l.owner);
-  out->set_status(ToProto(l.status));
-  out->set_transit_to_depot_id(l.transit_to);
-  for (const inv::Encumbrance& e : l.encumbrances) {
-    v1::Encumbrance* pe = out->add_encumbrances();
-    pe->set_kind(e.kind);
-    pe->set_holder(e.holder);
-    pe->set_reference(e.reference);
-  }
-  out->set_order_id(l.order_id);
-  out->set_released_to(l.released_to);
-  out->set_release_reference(l.release_reference);
-}
+using inventory_glue::ToProto;  // the lot message (lot_proto.h)
 
 void ToProto(const inv::StockCount& c, v1::StockCount* out) {
   out->set_count_id(c.id);
