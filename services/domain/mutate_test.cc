@@ -257,6 +257,65 @@ TEST_F(MutateTest, TooManyRecordWritesAreResourceExhausted) {
             absl::StatusCode::kResourceExhausted);
 }
 
+// Stores written before the kit: each service's old code committed its transaction under its
+// ledger request id with a receipt record {"fp", "response"} (the fingerprints below are what
+// the old code computed). A retry after the upgrade plans another transaction (the state moved
+// on), so the ledger refuses it as seen, and the receipt must still answer.
+TEST_F(MutateTest, ReceiptsWrittenBeforeTheKitAreStillRecognised) {
+  struct Old {
+    MutationSpec spec;
+    std::string kind;
+    std::string fingerprint;  // computed with the kit from the request, as the service does
+    std::string receipt;      // the record the old code wrote, byte for byte
+    json answer;
+  };
+  const absl::CivilDay jan10(2024, 1, 10);
+  const std::vector<Old> stores = {
+      {{"inventory-request/", "inventory/", 200},
+       "inventory.add_metal",
+       Fnv128Hex(RequestText("inventory.add_metal", jan10, {{"code", "GA"}})),
+       R"({"fp":"7e4fe7e10cbcc2321830f9e730334647","response":{"code":"GA"}})",
+       {{"code", "GA"}}},
+      {{"decision-request/", "decision/", 150},
+       "decision.set_approval_policy",
+       Sha256Hex(RequestText("decision.set_approval_policy", jan10,
+                             {{"currency", "CNY"}, {"two_approver_threshold_minor", 100}})),
+       R"({"fp":"fcd314ceb4120694eba4f3e48f796c28b128bfbbd27ed4d5c38557ce5565cc4f","response":{"currency":"CNY","two_approver_threshold_minor":100}})",
+       {{"currency", "CNY"}, {"two_approver_threshold_minor", 100}}},
+      {{"commercial-request/", "commercial-request/", 160},
+       "commercial.fund_budget",
+       Fnv128MixedHex("commercial.fund_budget|2024-01-10|admin:alice|fund|subsidy|CNY|100|"),
+       R"({"fp":"a0306d87e85061efcde02aea5e966d3c","response":"{}"})",
+       "{}"},
+  };
+  for (const Old& old : stores) {
+    SCOPED_TRACE(old.kind);
+    ledger::Transaction tx;
+    tx.request_id = absl::StrCat(old.spec.ledger_request_prefix, "old-1");
+    tx.kind = old.kind;
+    tx.principal = "admin:alice";
+    tx.business_date = jan10;
+    tx.writes.push_back({absl::StrCat(old.spec.receipt_prefix, "old-1"), 0, old.receipt, false});
+    absl::StatusOr<ledger::Receipt> committed = ledger_->Commit(tx);
+    ASSERT_TRUE(committed.ok()) << committed.status();
+
+    auto replan = []() -> absl::StatusOr<Plan> {
+      Plan plan;
+      plan.response = "another answer";
+      return plan;
+    };
+    absl::StatusOr<Mutation<json>> m =
+        Mutate(*ledger_, old.spec, Ctx("old-1"), old.kind, old.fingerprint, replan);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_TRUE(m->replayed);
+    EXPECT_EQ(m->seq, committed->seq);
+    EXPECT_EQ(m->value, old.answer);
+    // Other content under that id is still refused.
+    m = Mutate(*ledger_, old.spec, Ctx("old-1"), old.kind, "another fingerprint", replan);
+    EXPECT_EQ(ReasonOf(m.status()), reason::kRequestIdReused);
+  }
+}
+
 TEST_F(MutateTest, ConvertDecodesTheAnswerOrReportsDataLoss) {
   absl::StatusOr<Mutation<int>> n =
       Convert<int>(Mutation<json>{json{{"n", 3}}, 7, true},
