@@ -11,6 +11,7 @@
 //   first attempt released the lot already), is answered by the receipt record;
 // - other content under a used request id is ALREADY_EXISTS (REQUEST_ID_REUSED).
 // Prefixes and fingerprints are each service's on-disk contract (see fingerprint.h).
+// Thread-safe: Mutate keeps no state; concurrent mutations meet in the ledger.
 #ifndef RESERVE_SERVICES_DOMAIN_MUTATE_H_
 #define RESERVE_SERVICES_DOMAIN_MUTATE_H_
 

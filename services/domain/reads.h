@@ -1,6 +1,7 @@
 // Bounded ledger reads: any number of keys or accounts in chunks the ledger accepts, whole
 // prefixes up to a stated maximum, and one page of a filtered scan. Every multi-call read is
-// pinned to the sequence number of its first call, so it sees one snapshot.
+// pinned to the sequence number of its first call, so it sees one snapshot. Thread-safe (no
+// state).
 #ifndef RESERVE_SERVICES_DOMAIN_READS_H_
 #define RESERVE_SERVICES_DOMAIN_READS_H_
 
