@@ -32,6 +32,10 @@ class Session {
   int Fail(const absl::Status& status);
   // Prints "error: <message>" and a --help hint; returns kExitUsage (nothing was sent).
   int Usage(absl::string_view message);
+  // Prints `response` in the chosen format (JSON: the message; text and CSV: `table`, and in
+  // text the options' layout and trailer) and returns kExitOk.
+  int Print(const google::protobuf::Message& response, const Table& table,
+            const EmitOptions& options = {});
 
  private:
   std::unique_ptr<Connection> connection_;
