@@ -35,8 +35,8 @@ import sys
 import time
 
 from reserve_client import (RPC_TIMEOUT_S, add_connection_args, check_connection_args,
-                            date_text, describe_error, import_stubs, make_channel,
-                            parse_date_arg, proto_date, token_metadata)
+                            connect_prerequisites, date_text, describe_error, make_channel,
+                            parse_date_arg, proto_date)
 
 RECONNECT_BACKOFF_S = (0.2, 5)  # first and longest wait between reconnects (--follow)
 MAX_RECONNECTS = 1000           # a follower gives up after this many failed reconnects
@@ -237,14 +237,11 @@ def watch(grpc, stub, pb, md, args, error_pb2):
 def main(argv):
     args = parse_args(argv)
     STOP.install()
-    stubs = import_stubs(args.gen_dir, "error_pb2", "financing_pb2", "financing_pb2_grpc",
-                         "ledger_pb2")
-    if stubs is None:
+    ready = connect_prerequisites(args, "error_pb2", "financing_pb2", "financing_pb2_grpc",
+                                  "ledger_pb2")
+    if ready is None:
         return 1
-    grpc, (error_pb2, pb, financing_pb2_grpc, ledger_pb2) = stubs
-    md = token_metadata(args.token_file)
-    if md is None:
-        return 1
+    grpc, (error_pb2, pb, financing_pb2_grpc, ledger_pb2), md = ready
     try:
         with make_channel(grpc, args) as channel:
             stub = financing_pb2_grpc.FinancingServiceStub(channel)

@@ -14,8 +14,8 @@ import json
 import sys
 
 from reserve_client import (RPC_TIMEOUT_S, add_connection_args, check_connection_args,
-                            describe_error, import_stubs, make_channel, parse_date_arg,
-                            proto_date, token_metadata)
+                            connect_prerequisites, describe_error, make_channel, parse_date_arg,
+                            proto_date)
 
 GROUP_KEYS = {  # command-line name -> (HoldingsGroupKey name, HoldingRow field)
     "metal": ("HOLDINGS_GROUP_KEY_METAL", "metal"),
@@ -92,14 +92,11 @@ def print_table(rows, group_by, as_of_seq):
 
 def main(argv):
     args = parse_args(argv)
-    stubs = import_stubs(args.gen_dir, "error_pb2", "inventory_pb2", "inventory_pb2_grpc",
-                         "ledger_pb2")
-    if stubs is None:
+    ready = connect_prerequisites(args, "error_pb2", "inventory_pb2", "inventory_pb2_grpc",
+                                  "ledger_pb2")
+    if ready is None:
         return 1
-    grpc, (error_pb2, inventory_pb2, inventory_pb2_grpc, ledger_pb2) = stubs
-    metadata = token_metadata(args.token_file)
-    if metadata is None:
-        return 1
+    grpc, (error_pb2, inventory_pb2, inventory_pb2_grpc, ledger_pb2), metadata = ready
 
     request = inventory_pb2.GetHoldingsRequest(
         group_by=[inventory_pb2.HoldingsGroupKey.Value(GROUP_KEYS[k][0]) for k in args.group_by],

@@ -53,6 +53,18 @@ def import_stubs(gen_dir, *modules):
         return None
 
 
+def connect_prerequisites(args, *modules):
+    """import_stubs(args.gen_dir, *modules) and token_metadata(args.token_file) in one:
+    (grpc, [modules], metadata), or None after one line on stderr."""
+    stubs = import_stubs(args.gen_dir, *modules)
+    if stubs is None:
+        return None
+    metadata = token_metadata(args.token_file)
+    if metadata is None:
+        return None
+    return stubs[0], stubs[1], metadata
+
+
 def read_file(path):
     with open(path, "rb") as f:
         return f.read()
