@@ -10,7 +10,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/reservectl/command_kit.h"
-#include "clients/reservectl/decision_commands.h"
 #include "clients/reservectl/output.h"
 
 namespace reserve::ctl {

@@ -11,11 +11,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/reservectl/command_kit.h"
-#include "clients/reservectl/commercial_commands.h"
 #include "clients/reservectl/csv.h"
 #include "clients/reservectl/decimal.h"
-#include "clients/reservectl/decision_commands.h"
-#include "clients/reservectl/demo.h"
 #include "clients/reservectl/lot_fields.h"
 #include "storage/exact.h"
 

@@ -1,5 +1,6 @@
-#include "clients/reservectl/commercial_commands.h"
-
+// reservectl commands for the commercial reserve (CommercialReserveService): enterprises,
+// agreements, compliance, subsidies, budgets, call-ups. The bank's are in
+// financing_commands.cc.
 #include <string>
 #include <vector>
 

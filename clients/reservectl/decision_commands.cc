@@ -1,5 +1,6 @@
-#include "clients/reservectl/decision_commands.h"
-
+// reservectl commands for the DecisionService (services/decision): market data, targets,
+// ceilings, budgets, the approval policy, recommendations, the optimiser, backtests,
+// proposals and orders. Release auctions are in auction_commands.cc.
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
-#include "clients/reservectl/demo.h"
-
+// `reservectl demo load`: loads the demo data set (demo_data.h) into an empty store through
+// the ordinary RPCs, with request ids derived from the seed so that re-running is harmless.
 #include <google/protobuf/struct.pb.h>
 
 #include <fstream>

@@ -1,4 +1,5 @@
-// The bank's commands (FinancingService) and finance's totals; see commercial_commands.h.
+// reservectl commands for banks (FinancingService: verify, pledge, repay, enforce, consent,
+// exposure, events) and finance's totals.
 #include <string>
 #include <vector>
 
@@ -8,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/reservectl/command_kit.h"
-#include "clients/reservectl/commercial_commands.h"
 #include "clients/reservectl/decimal.h"
 #include "clients/reservectl/output.h"
 
