@@ -23,11 +23,10 @@ bank:<id>); the server scopes everything to that bank.
       cursor hands that one event over again: handle events idempotently by cursor).
 
 Exit status: 0 on success, 1 when the call fails (status code, message, reason and field on
-stderr), 2 on bad usage.
+stderr), 2 on bad usage. The connection code is reserve_client.py's, next to this file.
 """
 
 import argparse
-import datetime
 import decimal
 import json
 import os
@@ -35,7 +34,10 @@ import signal
 import sys
 import time
 
-RPC_TIMEOUT_S = 30             # one unary call; generous for a loaded server
+from reserve_client import (RPC_TIMEOUT_S, add_connection_args, check_connection_args,
+                            connect_prerequisites, date_text, describe_error, make_channel,
+                            parse_date_arg, proto_date)
+
 RECONNECT_BACKOFF_S = (0.2, 5)  # first and longest wait between reconnects (--follow)
 MAX_RECONNECTS = 1000           # a follower gives up after this many failed reconnects
 
@@ -79,13 +81,7 @@ STOP = StopSignals()
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="A bank's FinancingService client.")
-    p.add_argument("--address", default="127.0.0.1:50051", help="host:port of reserved")
-    p.add_argument("--token-file", required=True, help="file holding the bank's bearer token")
-    p.add_argument("--ca", help="PEM CA certificate: use TLS instead of plaintext")
-    p.add_argument("--cert", help="PEM client certificate (mutual TLS, with --key)")
-    p.add_argument("--key", help="PEM client private key (mutual TLS, with --cert)")
-    p.add_argument("--gen-dir", default=os.environ.get("RESERVE_PY_GEN"),
-                   help="directory of the generated reserve/v1/*_pb2.py stubs")
+    add_connection_args(p, "file holding the bank's bearer token", token_required=True)
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("verify", help="check lots before lending against them")
@@ -112,8 +108,7 @@ def parse_args(argv):
     w.add_argument("--max", type=int, default=0, help="stop after this many events")
 
     args = p.parse_args(argv)
-    if bool(args.cert) != bool(args.key):
-        p.error("--cert and --key go together")
+    check_connection_args(p, args)
     if args.command == "pledge":
         try:
             amount = decimal.Decimal(args.principal)
@@ -125,10 +120,7 @@ def parse_args(argv):
         for name in ("maturity", "date"):
             value = getattr(args, name)
             if value:
-                try:
-                    setattr(args, name, datetime.date.fromisoformat(value))
-                except ValueError:
-                    p.error(f"--{name}: {value!r} is not a date YYYY-MM-DD")
+                setattr(args, name, parse_date_arg(p, f"--{name}", value))
     if args.command == "watch" and args.after:
         args.after = parse_cursor(args.after) or p.error(f"--after: {args.after!r} is not SEQ.INDEX")
     return args
@@ -141,46 +133,10 @@ def parse_cursor(text):
     return int(parts[0]), int(parts[1])
 
 
-def read_file(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def make_channel(grpc, args):
-    if not args.ca:
-        return grpc.insecure_channel(args.address)
-    creds = grpc.ssl_channel_credentials(
-        root_certificates=read_file(args.ca),
-        private_key=read_file(args.key) if args.key else None,
-        certificate_chain=read_file(args.cert) if args.cert else None)
-    return grpc.secure_channel(args.address, creds)
-
-
-def describe_error(err, error_pb2):
-    """'CODE: message [reason=..., field=...]' from a grpc.RpcError."""
-    text = f"{err.code().name}: {err.details()}"
-    for key, value in err.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            detail = error_pb2.ErrorDetail()
-            try:
-                detail.ParseFromString(value)
-            except Exception:  # a detail we cannot read does not hide the status itself
-                break
-            extra = [f"{n}={v}" for n, v in (("reason", detail.reason), ("field", detail.field))
-                     if v]
-            if extra:
-                text += " [" + ", ".join(extra) + "]"
-    return text
-
-
 def money(minor):
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)
     return f"{sign}{whole}.{cents:02d}"
-
-
-def date_text(d):
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}" if d.year else ""
 
 
 def verify(stub, pb, md, args):
@@ -203,13 +159,11 @@ def pledge(stub, pb, ledger_pb2, md, args):
         borrower_enterprise_id=args.borrower, lot_ids=args.lots,
         principal_minor=args.principal_minor, currency=args.currency,
         interest_rate_bp=args.rate_bp,
-        maturity_date=ledger_pb2.Date(year=args.maturity.year, month=args.maturity.month,
-                                      day=args.maturity.day),
+        maturity_date=proto_date(ledger_pb2, args.maturity),
         max_ltv_bp=args.max_ltv_bp, margin_call_ltv_bp=args.margin_call_ltv_bp,
         loan_reference=args.loan_reference)
     if args.date:
-        request.business_date.CopyFrom(
-            ledger_pb2.Date(year=args.date.year, month=args.date.month, day=args.date.day))
+        request.business_date.CopyFrom(proto_date(ledger_pb2, args.date))
     response = stub.CreatePledge(request, metadata=md, timeout=RPC_TIMEOUT_S)
     p = response.pledge
     print(json.dumps({"pledge_id": p.pledge_id, "lot_ids": list(p.lot_ids),
@@ -283,21 +237,11 @@ def watch(grpc, stub, pb, md, args, error_pb2):
 def main(argv):
     args = parse_args(argv)
     STOP.install()
-    if args.gen_dir:
-        sys.path.insert(0, args.gen_dir)
-    try:
-        import grpc
-        from reserve.v1 import error_pb2, financing_pb2 as pb, financing_pb2_grpc, ledger_pb2
-    except ImportError as e:
-        print(f"error: {e}; generate the stubs first (see clients/python/README.md) and put "
-              "them on PYTHONPATH or pass --gen-dir", file=sys.stderr)
+    ready = connect_prerequisites(args, "error_pb2", "financing_pb2", "financing_pb2_grpc",
+                                  "ledger_pb2")
+    if ready is None:
         return 1
-    try:
-        token = read_file(args.token_file).decode().strip().splitlines()[0].strip()
-    except (OSError, IndexError, UnicodeDecodeError) as e:
-        print(f"error: --token-file {args.token_file}: {e or 'empty'}", file=sys.stderr)
-        return 1
-    md = [("authorization", f"Bearer {token}")]
+    grpc, (error_pb2, pb, financing_pb2_grpc, ledger_pb2), md = ready
     try:
         with make_channel(grpc, args) as channel:
             stub = financing_pb2_grpc.FinancingServiceStub(channel)

@@ -10,13 +10,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/reservectl/command_kit.h"
-#include "clients/reservectl/decision_commands.h"
 #include "clients/reservectl/output.h"
 
 namespace reserve::ctl {
 namespace {
 
-using kit::Decision;
 using kit::Leaf;
 using kit::MutationFlags;
 using S = v1::DecisionService::Stub;
@@ -71,28 +69,25 @@ const Columns<v1::Auction>& AuctionColumns() {
 
 const Columns<v1::Auction>& AuctionDetailColumns() {
   using A = v1::Auction;
-  static const Columns<A> c = [] {
-    Columns<A> all = AuctionColumns();
-    Columns<A> more = {
-        {"cutoff", [](const A& a) { return FormatDate(a.eligibility_cutoff()); }},
-        {"deposit",
-         [](const A& a) { return absl::StrCat(Money(a.deposit_minor()), " ", a.currency()); }},
-        {"bidder_cap_t", [](const A& a) { return Tonnes(a.bidder_cap_g()); }},
-        {"payment_due", [](const A& a) { return FormatDate(a.payment_due()); }},
-        {"pickup_due", [](const A& a) { return FormatDate(a.pickup_due()); }},
-        {"lot_list",
-         [](const A& a) {
-           std::vector<std::string> lots;
-           for (const v1::AuctionLot& l : a.lots()) {
-             lots.push_back(absl::StrCat(l.lot_id(), " ", Tonnes(l.mass_g()),
-                                         "t >=", Money(l.reserve_price_minor_per_t())));
-           }
-           return absl::StrJoin(lots, "; ");
-         }},
-    };
-    all.insert(all.end(), more.begin(), more.end());
-    return all;
-  }();
+  static const Columns<A> c = Concat(
+      AuctionColumns(),
+      {
+          {"cutoff", [](const A& a) { return FormatDate(a.eligibility_cutoff()); }},
+          {"deposit",
+           [](const A& a) { return absl::StrCat(Money(a.deposit_minor()), " ", a.currency()); }},
+          {"bidder_cap_t", [](const A& a) { return Tonnes(a.bidder_cap_g()); }},
+          {"payment_due", [](const A& a) { return FormatDate(a.payment_due()); }},
+          {"pickup_due", [](const A& a) { return FormatDate(a.pickup_due()); }},
+          {"lot_list",
+           [](const A& a) {
+             std::vector<std::string> lots;
+             for (const v1::AuctionLot& l : a.lots()) {
+               lots.push_back(absl::StrCat(l.lot_id(), " ", Tonnes(l.mass_g()),
+                                           "t >=", Money(l.reserve_price_minor_per_t())));
+             }
+             return absl::StrJoin(lots, "; ");
+           }},
+      });
   return c;
 }
 
@@ -197,7 +192,7 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         a->set_currency(cf->currency);
         for (const std::string& spec : cf->lots) {
           std::pair<std::string, std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
-          auto price = kit::Yuan("--lot", kv.second);
+          auto price = kit::MoneyFlag("--lot", kv.second);
           if (kv.first.empty() || !price.ok()) {
             return s.Usage(
                 absl::StrCat("--lot wants LOT_ID=RESERVE_PRICE_PER_T, got '", spec, "'"));
@@ -209,10 +204,10 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         auto cutoff = kit::DateFlag("--cutoff", cf->cutoff);
         if (!cutoff.ok()) return s.Usage(cutoff.status().message());
         *a->mutable_eligibility_cutoff() = *cutoff;
-        auto deposit = kit::Yuan("--deposit", cf->deposit);
+        auto deposit = kit::MoneyFlag("--deposit", cf->deposit);
         if (!deposit.ok()) return s.Usage(deposit.status().message());
         a->set_deposit_minor(*deposit);
-        auto cap = kit::Grams("--cap-t", cf->cap);
+        auto cap = kit::TonnesFlag("--cap-t", cf->cap);
         if (!cap.ok()) return s.Usage(cap.status().message());
         a->set_bidder_cap_g(*cap);
         auto opens = InstantMs("--opens", cf->opens);
@@ -223,11 +218,10 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         a->set_bidding_closes_at_ms(*closes);
         a->set_payment_days(cf->payment_days);
         a->set_pickup_days(cf->pickup_days);
-        auto r = Decision(s, &S::CreateAuction, req);
+        auto r = kit::Call(s, &S::CreateAuction, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AuctionDetailColumns(), r->auction()), s.out,
-             {true, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(AuctionDetailColumns(), r->auction()),
+                       {true, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(create, &cf->m, true);
   create->add_option("--id", cf->id, "auction id")->required();
@@ -250,18 +244,9 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
       ->capture_default_str();
   create->add_option("--currency", cf->currency, "currency")->capture_default_str();
 
-  auto gf = std::make_shared<AuctionFlags>();
-  AuctionLeaf(
-      auctions, "get", "Show an auction", chosen, gf.get(),
-      [gf](Session& s) {
-        v1::GetAuctionRequest req;
-        req.set_auction_id(gf->auction);
-        auto r = Decision(s, &S::GetAuction, req);
-        if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AuctionDetailColumns(), *r), s.out, {true, ""});
-        return kExitOk;
-      },
-      false, false);
+  kit::ShowLeaf(auctions, "get", "Show an auction", chosen, &S::GetAuction,
+                &v1::GetAuctionRequest::mutable_auction_id, "auction_id", "auction id",
+                AuctionDetailColumns());
 
   auto page = std::make_shared<kit::PageFlags>();
   kit::AddPageFlags(Leaf(auctions, "list", "List auctions", chosen,
@@ -269,9 +254,8 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
                            auto r = kit::ListPages(s, &S::ListAuctions, v1::ListAuctionsRequest(),
                                                    *page);
                            if (!r.ok()) return s.Fail(r.status());
-                           Emit(s.format, *r, MakeTable(AuctionColumns(), r->auctions()), s.out,
-                                {false, kit::MoreLine(r->next_page_token())});
-                           return kExitOk;
+                           return s.Print(*r, MakeTable(AuctionColumns(), r->auctions()),
+                                          {false, kit::MoreLine(r->next_page_token())});
                          }),
                     page.get());
 
@@ -300,15 +284,14 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         auto d = kit::DateFlag("--registered-on", rf->registered_on);
         if (!d.ok()) return s.Usage(d.status().message());
         *b->mutable_company_registered_on() = *d;
-        auto deposit = kit::Yuan("--deposit", rf->deposit);
+        auto deposit = kit::MoneyFlag("--deposit", rf->deposit);
         if (!deposit.ok()) return s.Usage(deposit.status().message());
         b->set_deposit_minor(*deposit);
         b->set_accepts_no_resale(rf->no_resale);
-        auto r = Decision(s, &S::RegisterBidder, req);
+        auto r = kit::Call(s, &S::RegisterBidder, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(BidderColumns(), r->bidder()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(BidderColumns(), r->bidder()),
+                       {false, kit::CommitLine(r->commit())});
       },
       true, true);
   reg->add_option("--company", rf->company, "company name")->required();
@@ -331,9 +314,8 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
                           req.set_auction_id(lbf->a.auction);
                           auto r = kit::ListPages(s, &S::ListBidders, req, lbf->page);
                           if (!r.ok()) return s.Fail(r.status());
-                          Emit(s.format, *r, MakeTable(BidderColumns(), r->bidders()), s.out,
-                               {false, kit::MoreLine(r->next_page_token())});
-                          return kExitOk;
+                          return s.Print(*r, MakeTable(BidderColumns(), r->bidders()),
+                                         {false, kit::MoreLine(r->next_page_token())});
                         },
                         false, false),
                     &lbf->page);
@@ -350,13 +332,13 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         if (auto st = kit::ApplyMutationFlags(bf->a.m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
-        auto price = kit::Yuan("--price-per-t", bf->price);
+        auto price = kit::MoneyFlag("--price-per-t", bf->price);
         if (!price.ok()) return s.Usage(price.status().message());
         req.mutable_bid()->set_auction_id(bf->a.auction);
         req.mutable_bid()->set_bidder_id(bf->a.bidder);
         req.mutable_bid()->set_lot_id(bf->lot);
         req.mutable_bid()->set_price_minor_per_t(*price);
-        auto r = Decision(s, &S::PlaceBid, req);
+        auto r = kit::Call(s, &S::PlaceBid, req);
         if (!r.ok()) return s.Fail(r.status());
         using B = v1::Bid;
         Columns<B> cols = {
@@ -365,8 +347,7 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
             {"price_per_t", [](const B& b) { return Money(b.price_minor_per_t()); }, Align::kRight},
             {"placed_at", [](const B& b) { return Instant(b.placed_at_ms()); }},
         };
-        Emit(s.format, *r, MakeTable(cols, r->bid()), s.out, {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->bid()), {false, kit::CommitLine(r->commit())});
       },
       true, true);
   bid->add_option("--lot", bf->lot, "lot id")->required();
@@ -382,11 +363,11 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
           return s.Usage(st.message());
         }
         req.set_auction_id(clf->auction);
-        auto r = Decision(s, &S::ClearAuction, req);
+        auto r = kit::Call(s, &S::ClearAuction, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AwardColumns(), r->result().awards()), s.out,
-             {false, absl::StrCat(ResultTrailer(r->result()), "\n", kit::CommitLine(r->commit()))});
-        return kExitOk;
+        return s.Print(
+            *r, MakeTable(AwardColumns(), r->result().awards()),
+            {false, absl::StrCat(ResultTrailer(r->result()), "\n", kit::CommitLine(r->commit()))});
       },
       true, false);
 
@@ -397,11 +378,10 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
       [grf](Session& s) {
         v1::GetAuctionResultRequest req;
         req.set_auction_id(grf->auction);
-        auto r = Decision(s, &S::GetAuctionResult, req);
+        auto r = kit::Call(s, &S::GetAuctionResult, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AwardColumns(), r->result().awards()), s.out,
-             {false, ResultTrailer(r->result())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(AwardColumns(), r->result().awards()),
+                       {false, ResultTrailer(r->result())});
       },
       false, false);
 
@@ -411,7 +391,7 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
       [vf](Session& s) {
         v1::VerifyAuctionResultRequest req;
         req.set_auction_id(vf->auction);
-        auto r = Decision(s, &S::VerifyAuctionResult, req);
+        auto r = kit::Call(s, &S::VerifyAuctionResult, req);
         if (!r.ok()) return s.Fail(r.status());
         using V = v1::VerifyAuctionResultResponse;
         Columns<V> cols = {
@@ -421,7 +401,7 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
              [](const V& v) { return absl::StrCat(v.journal_entries_read()); }},
             {"difference", [](const V& v) { return v.difference(); }},
         };
-        Emit(s.format, *r, MakeTable(cols, *r), s.out);
+        s.Print(*r, MakeTable(cols, *r));
         return r->matches() ? kExitOk : kExitFailure;
       },
       false, false);
@@ -439,16 +419,15 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         if (auto st = kit::ApplyMutationFlags(pf->a.m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
-        auto amount = kit::Yuan("--amount", pf->amount);
+        auto amount = kit::MoneyFlag("--amount", pf->amount);
         if (!amount.ok()) return s.Usage(amount.status().message());
         req.set_auction_id(pf->a.auction);
         req.set_bidder_id(pf->a.bidder);
         req.set_amount_minor(*amount);
-        auto r = Decision(s, &S::RecordPayment, req);
+        auto r = kit::Call(s, &S::RecordPayment, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(SettlementColumns(), r->settlement()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(SettlementColumns(), r->settlement()),
+                       {false, kit::CommitLine(r->commit())});
       },
       true, true)
       ->add_option("--amount", pf->amount, "yuan received")
@@ -466,11 +445,10 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         }
         req.set_auction_id(ff->auction);
         req.set_bidder_id(ff->bidder);
-        auto r = Decision(s, &S::ForfeitAward, req);
+        auto r = kit::Call(s, &S::ForfeitAward, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(SettlementColumns(), r->settlement()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(SettlementColumns(), r->settlement()),
+                       {false, kit::CommitLine(r->commit())});
       },
       true, true);
 
@@ -490,7 +468,7 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
         req.set_auction_id(df->a.auction);
         req.set_bidder_id(df->a.bidder);
         for (const std::string& l : df->lots) req.add_lot_ids(l);
-        auto r = Decision(s, &S::DeliverLots, req);
+        auto r = kit::Call(s, &S::DeliverLots, req);
         if (!r.ok()) return s.Fail(r.status());
         using L = v1::Lot;
         Columns<L> cols = {
@@ -499,11 +477,10 @@ void AddAuctionCommands(CLI::App& app, Action* chosen) {
             {"status", [](const L& l) { return EnumName(v1::LotStatus_descriptor(), l.status()); }},
             {"released_to", [](const L& l) { return l.released_to(); }},
         };
-        Emit(s.format, *r, MakeTable(cols, r->lots()), s.out,
-             {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t",
-                                  r->late() ? " (after the pick-up deadline)" : "", "; ",
-                                  kit::CommitLine(r->commit()))});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->lots()),
+                       {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t",
+                                            r->late() ? " (after the pick-up deadline)" : "", "; ",
+                                            kit::CommitLine(r->commit()))});
       },
       true, true)
       ->add_option("--lot", df->lots, "only these lots (repeatable; default: all awarded)");

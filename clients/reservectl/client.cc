@@ -58,11 +58,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const GlobalOptions
       grpc::CreateCustomChannel(options.address, *credentials, args);
   auto connection =
       std::unique_ptr<Connection>(new Connection(auth.token, std::max(1, options.timeout_s)));
-  connection->inventory_ = v1::InventoryService::NewStub(channel);
-  connection->identity_ = v1::IdentityService::NewStub(channel);
-  connection->decision_ = v1::DecisionService::NewStub(channel);
-  connection->commercial_ = v1::CommercialReserveService::NewStub(channel);
-  connection->financing_ = v1::FinancingService::NewStub(channel);
+  connection->stubs_ = {
+      v1::InventoryService::NewStub(channel), v1::IdentityService::NewStub(channel),
+      v1::DecisionService::NewStub(channel), v1::CommercialReserveService::NewStub(channel),
+      v1::FinancingService::NewStub(channel)};
   return connection;
 }
 

@@ -10,12 +10,13 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "reserve/v1/decision.grpc.pb.h"
 #include "reserve/v1/commercial.grpc.pb.h"
+#include "reserve/v1/decision.grpc.pb.h"
 #include "reserve/v1/financing.grpc.pb.h"
 #include "reserve/v1/identity.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
@@ -57,25 +58,24 @@ class Connection {
   // INVALID_ARGUMENT / NOT_FOUND for unreadable or inconsistent files.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const GlobalOptions& options);
 
-  v1::InventoryService::Stub& inventory() { return *inventory_; }
-  v1::IdentityService::Stub& identity() { return *identity_; }
-  v1::DecisionService::Stub& decision() { return *decision_; }
-  v1::CommercialReserveService::Stub& commercial() { return *commercial_; }
-  v1::FinancingService::Stub& financing() { return *financing_; }
+  // The stub of one service, all on the one channel: stub<v1::InventoryService::Stub>().
+  template <typename Stub>
+  Stub& stub() {
+    return *std::get<std::unique_ptr<Stub>>(stubs_);
+  }
 
   // A context with the deadline and token, for streaming calls (WatchEvents). `follow`:
   // no deadline (the stream lasts until the user stops it).
   std::unique_ptr<grpc::ClientContext> StreamContext(bool follow) const;
 
-  // Calls `method` on `stub` with the deadline and token; the gRPC status converted with
-  // FromGrpcStatus (reason and field restored).
+  // Calls `method` on its service's stub with the deadline and token; the gRPC status
+  // converted with FromGrpcStatus (reason and field restored).
   template <typename Stub, typename Req, typename Resp>
-  absl::Status Call(Stub& stub,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+  absl::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                     const Req& request, Resp* response) {
     grpc::ClientContext context;
     Prepare(&context);
-    return FromGrpcStatus((stub.*method)(&context, request, response));
+    return FromGrpcStatus((stub<Stub>().*method)(&context, request, response));
   }
 
  private:
@@ -84,11 +84,11 @@ class Connection {
 
   const std::string token_;
   const int timeout_s_;
-  std::unique_ptr<v1::InventoryService::Stub> inventory_;
-  std::unique_ptr<v1::IdentityService::Stub> identity_;
-  std::unique_ptr<v1::DecisionService::Stub> decision_;
-  std::unique_ptr<v1::CommercialReserveService::Stub> commercial_;
-  std::unique_ptr<v1::FinancingService::Stub> financing_;
+  std::tuple<std::unique_ptr<v1::InventoryService::Stub>,
+             std::unique_ptr<v1::IdentityService::Stub>, std::unique_ptr<v1::DecisionService::Stub>,
+             std::unique_ptr<v1::CommercialReserveService::Stub>,
+             std::unique_ptr<v1::FinancingService::Stub>>
+      stubs_;
 };
 
 // "error: FAILED_PRECONDITION (LOT_IN_TRANSIT): lot L-123 is in transit", or

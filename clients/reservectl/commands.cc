@@ -1,8 +1,6 @@
 #include "clients/reservectl/commands.h"
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -12,13 +10,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "clients/reservectl/commercial_commands.h"
+#include "clients/reservectl/command_kit.h"
 #include "clients/reservectl/csv.h"
 #include "clients/reservectl/decimal.h"
-#include "clients/reservectl/decision_commands.h"
-#include "clients/reservectl/demo.h"
-#include "storage/exact.h"
 #include "clients/reservectl/lot_fields.h"
+#include "storage/exact.h"
 
 namespace reserve::ctl {
 
@@ -45,122 +41,28 @@ int Session::Usage(absl::string_view message) {
   return kExitUsage;
 }
 
+int Session::Print(const google::protobuf::Message& response, const Table& table,
+                   const EmitOptions& options) {
+  Emit(format, response, table, out, options);
+  return kExitOk;
+}
+
 namespace {
 
 using Stub = v1::InventoryService::Stub;
-template <typename Req, typename Resp>
-using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
+using kit::CommitLine;
+using kit::Leaf;
+using kit::MoreLine;
+using kit::MutationFlags;
+using kit::PageFlags;
 
-// Bounds `--all`: 10,000 pages of up to 1,000 rows is far beyond any real store.
-constexpr int kMaxPagesFollowed = 10'000;
-// Batch files are read whole; anything larger than this is not a batch of 1,000 lots.
-constexpr size_t kMaxInputFileBytes = 64 * 1024 * 1024;
 constexpr int kDaysPerYear = 365;
 
-template <typename Req, typename Resp>
-absl::StatusOr<Resp> Inventory(Session& s, Method<Req, Resp> method, const Req& request) {
-  absl::StatusOr<Connection*> c = s.connection();
-  if (!c.ok()) {
-    return c.status();
-  }
-  Resp response;
-  if (absl::Status status = (*c)->Call((*c)->inventory(), method, request, &response);
-      !status.ok()) {
-    return status;
-  }
-  return response;
-}
-
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > kMaxInputFileBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is larger than ", kMaxInputFileBytes, " bytes"));
-  }
-  return text;
-}
-
-std::string CommitLine(const v1::CommitInfo& commit) {
-  if (commit.replayed()) {
-    return absl::StrCat("replayed: seq ", commit.seq(),
-                        " (an earlier request with this id; nothing new was written)");
-  }
-  return absl::StrCat("committed: seq ", commit.seq());
-}
-
 int CurrentYear() { return absl::ToCivilYear(absl::Now(), absl::UTCTimeZone()).year(); }
-
-// Leaf registration: the callback records the body to run after parsing.
-CLI::App* Leaf(CLI::App* parent, const std::string& name, const std::string& description,
-               Action* chosen, Action action) {
-  CLI::App* leaf = parent->add_subcommand(name, description);
-  leaf->callback([chosen, action = std::move(action)] { *chosen = action; });
-  return leaf;
-}
-
-// Flags every mutation takes.
-struct MutationFlags {
-  std::string request_id;
-  std::string date;
-};
-
-// `with_date`: the request has a business date (catalog and depot changes do not).
-void AddMutationFlags(CLI::App* cmd, MutationFlags* flags, bool with_date = true) {
-  cmd->add_option("--request-id", flags->request_id,
-                  "idempotency key; repeat it to retry safely (default: a fresh random id)");
-  if (with_date) {
-    cmd->add_option("--date", flags->date, "business (effective) date YYYY-MM-DD (default: today)");
-  }
-}
-
-// Fills request_id and business_date; a usage error message on a bad date.
-template <typename Req>
-absl::Status ApplyMutationFlags(const MutationFlags& flags, Req* request) {
-  request->set_request_id(flags.request_id.empty() ? NewRequestId() : flags.request_id);
-  if constexpr (requires { request->mutable_business_date(); }) {
-    if (!flags.date.empty()) {
-      absl::StatusOr<v1::Date> date = ParseDate(flags.date);
-      if (!date.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("--date: ", date.status().message()));
-      }
-      *request->mutable_business_date() = *date;
-    }
-  }
-  return absl::OkStatus();
-}
 
 int BusinessYear(const MutationFlags& flags) {
   absl::StatusOr<v1::Date> date = ParseDate(flags.date);
   return date.ok() ? date->year() : CurrentYear();
-}
-
-// Reads one quantity given either in grams or as exact decimal tonnes.
-struct MassFlags {
-  int64_t grams = 0;
-  std::string tonnes;
-};
-
-void AddMassFlags(CLI::App* cmd, const std::string& stem, const std::string& what,
-                  MassFlags* flags) {
-  CLI::Option* g = cmd->add_option("--" + stem + "-g", flags->grams, what + " in grams");
-  CLI::Option* t = cmd->add_option("--" + stem + "-t", flags->tonnes,
-                                   what + " in tonnes (exact decimal, up to 6 decimals)");
-  g->excludes(t);
-}
-
-absl::StatusOr<int64_t> MassValue(const MassFlags& flags, const std::string& stem) {
-  if (!flags.tonnes.empty()) {
-    absl::StatusOr<int64_t> g = TonnesToGrams(flags.tonnes);
-    if (!g.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", stem, "-t: ", g.status().message()));
-    }
-    return *g;
-  }
-  return flags.grams;
 }
 
 // ---- Column tables, one per message type ----
@@ -225,31 +127,28 @@ const Columns<v1::Lot>& LotColumns() {
 
 // Every field of a lot, for `lots get`.
 const Columns<v1::Lot>& LotDetailColumns() {
-  static const Columns<v1::Lot> c = [] {
-    Columns<v1::Lot> all = LotColumns();
-    Columns<v1::Lot> more = {
-        {"standard", [](const v1::Lot& l) { return l.standard(); }},
-        {"form", [](const v1::Lot& l) { return l.form(); }},
-        {"pieces", [](const v1::Lot& l) { return absl::StrCat(l.pieces()); }},
-        {"gross_t", [](const v1::Lot& l) { return Tonnes(l.gross_mass_g()); }},
-        {"location", [](const v1::Lot& l) { return l.location(); }},
-        {"currency", [](const v1::Lot& l) { return l.currency(); }},
-        {"transit_to", [](const v1::Lot& l) { return l.transit_to_depot_id(); }},
-        {"encumbrances",
-         [](const v1::Lot& l) {
-           std::vector<std::string> parts;
-           for (const v1::Encumbrance& e : l.encumbrances()) {
-             parts.push_back(absl::StrCat(e.kind(), ":", e.holder(), ":", e.reference()));
-           }
-           return absl::StrJoin(parts, " ");
-         }},
-        {"order_id", [](const v1::Lot& l) { return l.order_id(); }},
-        {"released_to", [](const v1::Lot& l) { return l.released_to(); }},
-        {"release_reference", [](const v1::Lot& l) { return l.release_reference(); }},
-    };
-    all.insert(all.end(), more.begin(), more.end());
-    return all;
-  }();
+  static const Columns<v1::Lot> c =
+      Concat(LotColumns(),
+             {
+                 {"standard", [](const v1::Lot& l) { return l.standard(); }},
+                 {"form", [](const v1::Lot& l) { return l.form(); }},
+                 {"pieces", [](const v1::Lot& l) { return absl::StrCat(l.pieces()); }},
+                 {"gross_t", [](const v1::Lot& l) { return Tonnes(l.gross_mass_g()); }},
+                 {"location", [](const v1::Lot& l) { return l.location(); }},
+                 {"currency", [](const v1::Lot& l) { return l.currency(); }},
+                 {"transit_to", [](const v1::Lot& l) { return l.transit_to_depot_id(); }},
+                 {"encumbrances",
+                  [](const v1::Lot& l) {
+                    std::vector<std::string> parts;
+                    for (const v1::Encumbrance& e : l.encumbrances()) {
+                      parts.push_back(absl::StrCat(e.kind(), ":", e.holder(), ":", e.reference()));
+                    }
+                    return absl::StrJoin(parts, " ");
+                  }},
+                 {"order_id", [](const v1::Lot& l) { return l.order_id(); }},
+                 {"released_to", [](const v1::Lot& l) { return l.released_to(); }},
+                 {"release_reference", [](const v1::Lot& l) { return l.release_reference(); }},
+             });
   return c;
 }
 
@@ -333,60 +232,22 @@ Columns<v1::HoldingRow> HoldingColumns(const std::vector<v1::HoldingsGroupKey>& 
 
 Columns<v1::ValuationRow> ValuationColumns(const std::vector<v1::HoldingsGroupKey>& keys) {
   using V = v1::ValuationRow;
-  Columns<V> c;
-  for (const Column<v1::HoldingRow>& h : HoldingColumns(keys)) {
-    c.push_back({h.header, [cell = h.cell](const V& v) { return cell(v.holding()); }, h.align});
-  }
-  Columns<V> money = {
-      {"currency", [](const V& v) { return v.currency(); }},
-      {"book_cost", [](const V& v) { return Money(v.book_cost_minor()); }, Align::kRight},
-      {"price_date", [](const V& v) { return v.priced() ? FormatDate(v.price_date()) : "-"; }},
-      {"price_per_t", [](const V& v) { return v.priced() ? Money(v.price_minor_per_t()) : "-"; },
-       Align::kRight},
-      {"market_value", [](const V& v) { return v.priced() ? Money(v.market_value_minor()) : "-"; },
-       Align::kRight},
-      {"unrealised", [](const V& v) { return v.priced() ? Money(v.unrealised_gain_minor()) : "-"; },
-       Align::kRight},
-  };
-  c.insert(c.end(), money.begin(), money.end());
-  return c;
-}
-
-// ---- Paging ----
-
-struct PageFlags {
-  int page_size = 0;
-  std::string page_token;
-  bool all = false;
-};
-
-void AddPageFlags(CLI::App* cmd, PageFlags* flags) {
-  cmd->add_option("--page-size", flags->page_size, "rows per page (server default 100, max 1000)");
-  cmd->add_option("--page-token", flags->page_token, "continue from this token");
-  cmd->add_flag("--all", flags->all, "follow page tokens and print every row");
-}
-
-// Calls a paged List method, following tokens with --all; the pages merged into one response.
-template <typename Req, typename Resp>
-absl::StatusOr<Resp> ListPages(Session& s, Method<Req, Resp> method, Req request,
-                               const PageFlags& flags) {
-  request.set_page_size(flags.page_size);
-  request.set_page_token(flags.page_token);
-  Resp merged;
-  for (int page = 0; page < kMaxPagesFollowed; ++page) {
-    absl::StatusOr<Resp> r = Inventory(s, method, request);
-    if (!r.ok()) return r.status();
-    const std::string next = r->next_page_token();
-    merged.MergeFrom(*r);
-    merged.set_next_page_token(next);
-    if (!flags.all || next.empty()) break;
-    request.set_page_token(next);
-  }
-  return merged;
-}
-
-std::string MoreLine(const std::string& token) {
-  return token.empty() ? "" : absl::StrCat("more: --page-token ", token);
+  return Concat(
+      Nested<V>(HoldingColumns(keys), &V::holding),
+      {
+          {"currency", [](const V& v) { return v.currency(); }},
+          {"book_cost", [](const V& v) { return Money(v.book_cost_minor()); }, Align::kRight},
+          {"price_date", [](const V& v) { return v.priced() ? FormatDate(v.price_date()) : "-"; }},
+          {"price_per_t",
+           [](const V& v) { return v.priced() ? Money(v.price_minor_per_t()) : "-"; },
+           Align::kRight},
+          {"market_value",
+           [](const V& v) { return v.priced() ? Money(v.market_value_minor()) : "-"; },
+           Align::kRight},
+          {"unrealised",
+           [](const V& v) { return v.priced() ? Money(v.unrealised_gain_minor()) : "-"; },
+           Align::kRight},
+      });
 }
 
 // ---- whoami ----
@@ -394,20 +255,13 @@ std::string MoreLine(const std::string& token) {
 void AddWhoAmI(CLI::App& app, Action* chosen) {
   Leaf(&app, "whoami", "Show the principal and roles the server sees for your credentials", chosen,
        [](Session& s) {
-         absl::StatusOr<Connection*> c = s.connection();
-         if (!c.ok()) return s.Fail(c.status());
-         v1::Principal p;
-         if (absl::Status st = (*c)->Call((*c)->identity(), &v1::IdentityService::Stub::WhoAmI,
-                                          v1::WhoAmIRequest(), &p);
-             !st.ok()) {
-           return s.Fail(st);
-         }
+         auto r = kit::Call(s, &v1::IdentityService::Stub::WhoAmI, v1::WhoAmIRequest());
+         if (!r.ok()) return s.Fail(r.status());
          Columns<v1::Principal> cols = {
              {"name", [](const v1::Principal& x) { return x.name(); }},
              {"roles", [](const v1::Principal& x) { return absl::StrJoin(x.roles(), ","); }},
          };
-         Emit(s.format, p, MakeTable(cols, p), s.out);
-         return kExitOk;
+         return s.Print(*r, MakeTable(cols, *r));
        });
 }
 
@@ -418,25 +272,24 @@ void AddMetals(CLI::App& app, Action* chosen) {
   metals->require_subcommand(1);
 
   auto page = std::make_shared<PageFlags>();
-  AddPageFlags(Leaf(metals, "list", "List metals and their grades", chosen,
-                    [page](Session& s) {
-                      auto r = ListPages(s, &Stub::ListMetals, v1::ListMetalsRequest(), *page);
-                      if (!r.ok()) return s.Fail(r.status());
-                      Emit(s.format, *r, MakeTable(MetalColumns(), r->metals()), s.out,
-                           {false, MoreLine(r->next_page_token())});
-                      return kExitOk;
-                    }),
-               page.get());
+  kit::AddPageFlags(Leaf(metals, "list", "List metals and their grades", chosen,
+                         [page](Session& s) {
+                           auto r =
+                               kit::ListPages(s, &Stub::ListMetals, v1::ListMetalsRequest(), *page);
+                           if (!r.ok()) return s.Fail(r.status());
+                           return s.Print(*r, MakeTable(MetalColumns(), r->metals()),
+                                          {false, MoreLine(r->next_page_token())});
+                         }),
+                    page.get());
 
   auto code = std::make_shared<std::string>();
   Leaf(metals, "get", "Show one metal", chosen,
        [code](Session& s) {
          v1::GetMetalRequest req;
          req.set_code(absl::AsciiStrToUpper(*code));
-         auto r = Inventory(s, &Stub::GetMetal, req);
+         auto r = kit::Call(s, &Stub::GetMetal, req);
          if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(MetalColumns(), *r), s.out, {true, ""});
-         return kExitOk;
+         return s.Print(*r, MakeTable(MetalColumns(), *r), {true, ""});
        })
       ->add_option("code", *code, "metal code, e.g. CU")
       ->required();
@@ -450,7 +303,7 @@ void AddMetals(CLI::App& app, Action* chosen) {
   CLI::App* create =
       Leaf(metals, "create", "Add a metal to the catalog (admin)", chosen, [cf](Session& s) {
         v1::CreateMetalRequest req;
-        if (auto st = ApplyMutationFlags(cf->m, &req); !st.ok()) {
+        if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
         v1::Metal* m = req.mutable_metal();
@@ -468,13 +321,11 @@ void AddMetals(CLI::App& app, Action* chosen) {
           grade->set_code(kv.first);
           grade->set_standard(kv.second);
         }
-        auto r = Inventory(s, &Stub::CreateMetal, req);
+        auto r = kit::Call(s, &Stub::CreateMetal, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(MetalColumns(), r->metal()), s.out,
-             {true, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(MetalColumns(), r->metal()), {true, CommitLine(r->commit())});
       });
-  AddMutationFlags(create, &cf->m, false);
+  kit::AddMutationFlags(create, &cf->m, false);
   create->add_option("--code", cf->code, "metal code: 1-8 upper-case letters or digits")
       ->required();
   create->add_option("--name-zh", cf->name_zh, "Chinese name")->required();
@@ -489,17 +340,15 @@ void AddMetals(CLI::App& app, Action* chosen) {
   CLI::App* add_grade =
       Leaf(metals, "add-grade", "Add a grade to a metal (admin)", chosen, [gf](Session& s) {
         v1::AddGradeRequest req;
-        if (auto st = ApplyMutationFlags(gf->m, &req); !st.ok()) return s.Usage(st.message());
+        if (auto st = kit::ApplyMutationFlags(gf->m, &req); !st.ok()) return s.Usage(st.message());
         req.set_metal(absl::AsciiStrToUpper(gf->metal));
         req.mutable_grade()->set_code(gf->code);
         req.mutable_grade()->set_standard(gf->standard);
-        auto r = Inventory(s, &Stub::AddGrade, req);
+        auto r = kit::Call(s, &Stub::AddGrade, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(MetalColumns(), r->metal()), s.out,
-             {true, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(MetalColumns(), r->metal()), {true, CommitLine(r->commit())});
       });
-  AddMutationFlags(add_grade, &gf->m, false);
+  kit::AddMutationFlags(add_grade, &gf->m, false);
   add_grade->add_option("metal", gf->metal, "metal code")->required();
   add_grade->add_option("--code", gf->code, "grade code, e.g. Cu-CATH-1")->required();
   add_grade->add_option("--standard", gf->standard, "standard, e.g. GB/T 467")->required();
@@ -516,7 +365,7 @@ struct DepotFlags {
 };
 
 void AddDepotFlags(CLI::App* cmd, DepotFlags* f, bool create) {
-  AddMutationFlags(cmd, &f->m, false);
+  kit::AddMutationFlags(cmd, &f->m, false);
   cmd->add_option("depot_id", f->id, "depot id, e.g. HB-XG-420")->required();
   CLI::Option* name = cmd->add_option("--name", f->name, "depot name");
   CLI::Option* province = cmd->add_option("--province", f->province, "province");
@@ -541,10 +390,9 @@ absl::Status ApplyDepotFlags(const DepotFlags& f, v1::Depot* depot) {
   if (!f.province.empty()) depot->set_province(f.province);
   if (!f.operator_name.empty()) depot->set_operator_name(f.operator_name);
   if (!f.kind.empty()) {
-    absl::StatusOr<int> kind = ParseEnum(v1::DepotKind_descriptor(), f.kind);
-    if (!kind.ok())
-      return absl::InvalidArgumentError(absl::StrCat("--kind: ", kind.status().message()));
-    depot->set_kind(static_cast<v1::DepotKind>(*kind));
+    absl::StatusOr<v1::DepotKind> kind = kit::EnumFlag<v1::DepotKind>("--kind", f.kind);
+    if (!kind.ok()) return kind.status();
+    depot->set_kind(*kind);
   }
   if (f.pledge_option != nullptr && f.pledge_option->count() > 0) {
     depot->set_approved_for_pledge(f.pledge);
@@ -566,53 +414,36 @@ void AddDepots(CLI::App& app, Action* chosen) {
   depots->require_subcommand(1);
 
   auto page = std::make_shared<PageFlags>();
-  AddPageFlags(Leaf(depots, "list", "List depots", chosen,
-                    [page](Session& s) {
-                      auto r = ListPages(s, &Stub::ListDepots, v1::ListDepotsRequest(), *page);
-                      if (!r.ok()) return s.Fail(r.status());
-                      Emit(s.format, *r, MakeTable(DepotColumns(), r->depots()), s.out,
-                           {false, MoreLine(r->next_page_token())});
-                      return kExitOk;
-                    }),
-               page.get());
+  kit::AddPageFlags(Leaf(depots, "list", "List depots", chosen,
+                         [page](Session& s) {
+                           auto r =
+                               kit::ListPages(s, &Stub::ListDepots, v1::ListDepotsRequest(), *page);
+                           if (!r.ok()) return s.Fail(r.status());
+                           return s.Print(*r, MakeTable(DepotColumns(), r->depots()),
+                                          {false, MoreLine(r->next_page_token())});
+                         }),
+                    page.get());
 
-  auto id = std::make_shared<std::string>();
-  Leaf(depots, "get", "Show one depot with its free capacity", chosen,
-       [id](Session& s) {
-         v1::GetDepotRequest req;
-         req.set_depot_id(*id);
-         auto r = Inventory(s, &Stub::GetDepot, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Columns<v1::GetDepotResponse> cols;
-         for (const Column<v1::Depot>& c : DepotColumns()) {
-           cols.push_back({c.header, [cell = c.cell](const v1::GetDepotResponse& g) {
-                             return cell(g.depot());
-                           }});
-         }
-         cols.push_back({"free", [](const v1::GetDepotResponse& g) {
-                           return TonnesMap(g.free_capacity_g());
-                         }});
-         Emit(s.format, *r, MakeTable(cols, *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("depot_id", *id, "depot id")
-      ->required();
+  using G = v1::GetDepotResponse;
+  kit::ShowLeaf(depots, "get", "Show one depot with its free capacity", chosen, &Stub::GetDepot,
+                &v1::GetDepotRequest::mutable_depot_id, "depot_id", "depot id",
+                Concat(Nested<G>(DepotColumns(), &G::depot),
+                       {{"free", [](const G& g) { return TonnesMap(g.free_capacity_g()); }}}));
 
   auto cf = std::make_shared<DepotFlags>();
   AddDepotFlags(Leaf(depots, "create", "Create a depot (admin)", chosen,
                      [cf](Session& s) {
                        v1::CreateDepotRequest req;
-                       if (auto st = ApplyMutationFlags(cf->m, &req); !st.ok()) {
+                       if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok()) {
                          return s.Usage(st.message());
                        }
                        if (auto st = ApplyDepotFlags(*cf, req.mutable_depot()); !st.ok()) {
                          return s.Usage(st.message());
                        }
-                       auto r = Inventory(s, &Stub::CreateDepot, req);
+                       auto r = kit::Call(s, &Stub::CreateDepot, req);
                        if (!r.ok()) return s.Fail(r.status());
-                       Emit(s.format, *r, MakeTable(DepotColumns(), r->depot()), s.out,
-                            {true, CommitLine(r->commit())});
-                       return kExitOk;
+                       return s.Print(*r, MakeTable(DepotColumns(), r->depot()),
+                                      {true, CommitLine(r->commit())});
                      }),
                 cf.get(), true);
 
@@ -623,19 +454,19 @@ void AddDepots(CLI::App& app, Action* chosen) {
            [uf](Session& s) {
              v1::GetDepotRequest get;
              get.set_depot_id(uf->id);
-             auto current = Inventory(s, &Stub::GetDepot, get);
+             auto current = kit::Call(s, &Stub::GetDepot, get);
              if (!current.ok()) return s.Fail(current.status());
              v1::UpdateDepotRequest req;
-             if (auto st = ApplyMutationFlags(uf->m, &req); !st.ok()) return s.Usage(st.message());
+             if (auto st = kit::ApplyMutationFlags(uf->m, &req); !st.ok())
+               return s.Usage(st.message());
              *req.mutable_depot() = current->depot();
              if (auto st = ApplyDepotFlags(*uf, req.mutable_depot()); !st.ok()) {
                return s.Usage(st.message());
              }
-             auto r = Inventory(s, &Stub::UpdateDepot, req);
+             auto r = kit::Call(s, &Stub::UpdateDepot, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(DepotColumns(), r->depot()), s.out,
-                  {true, CommitLine(r->commit())});
-             return kExitOk;
+             return s.Print(*r, MakeTable(DepotColumns(), r->depot()),
+                            {true, CommitLine(r->commit())});
            }),
       uf.get(), false);
 }
@@ -663,7 +494,7 @@ absl::StatusOr<std::vector<v1::Lot>> ReadLots(const LotInput& in, int default_ye
     if (any_flag) {
       return absl::InvalidArgumentError("give --file or lot flags, not both");
     }
-    absl::StatusOr<std::string> text = ReadInput(in.file);
+    absl::StatusOr<std::string> text = kit::ReadInput(in.file);
     if (!text.ok()) return text.status();
     auto rows = ParseCsv(*text);
     if (!rows.ok())
@@ -722,22 +553,20 @@ void AddLotQueries(CLI::App* lots, Action* chosen) {
     req.set_brand(lf->brand);
     req.set_year_produced(lf->year_produced);
     if (!lf->reserve_class.empty()) {
-      absl::StatusOr<int> v = ParseEnum(v1::ReserveClass_descriptor(), lf->reserve_class);
-      if (!v.ok()) return s.Usage(absl::StrCat("--class: ", v.status().message()));
-      req.set_reserve_class(static_cast<v1::ReserveClass>(*v));
+      auto v = kit::EnumFlag<v1::ReserveClass>("--class", lf->reserve_class);
+      if (!v.ok()) return s.Usage(v.status().message());
+      req.set_reserve_class(*v);
     }
     if (!lf->status.empty()) {
-      absl::StatusOr<int> v = ParseEnum(v1::LotStatus_descriptor(), lf->status);
-      if (!v.ok()) return s.Usage(absl::StrCat("--status: ", v.status().message()));
-      req.set_status(static_cast<v1::LotStatus>(*v));
+      auto v = kit::EnumFlag<v1::LotStatus>("--status", lf->status);
+      if (!v.ok()) return s.Usage(v.status().message());
+      req.set_status(*v);
     }
-    auto r = ListPages(s, &Stub::ListLots, req, lf->page);
+    auto r = kit::ListPages(s, &Stub::ListLots, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(LotColumns(), r->lots()), s.out,
-         {false, MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(LotColumns(), r->lots()), {false, MoreLine(r->next_page_token())});
   });
-  AddPageFlags(list, &lf->page);
+  kit::AddPageFlags(list, &lf->page);
   list->add_option("--metal", lf->metal, "metal code");
   list->add_option("--depot", lf->depot, "depot id");
   list->add_option("--province", lf->province, "province of the depot");
@@ -747,28 +576,17 @@ void AddLotQueries(CLI::App* lots, Action* chosen) {
   list->add_option("--brand", lf->brand, "brand");
   list->add_option("--year-produced", lf->year_produced, "year produced");
 
-  auto id = std::make_shared<std::string>();
-  Leaf(lots, "get", "Show every field of one lot", chosen,
-       [id](Session& s) {
-         v1::GetLotRequest req;
-         req.set_lot_id(*id);
-         auto r = Inventory(s, &Stub::GetLot, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(LotDetailColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("lot_id", *id, "lot id")
-      ->required();
+  kit::ShowLeaf(lots, "get", "Show every field of one lot", chosen, &Stub::GetLot,
+                &v1::GetLotRequest::mutable_lot_id, "lot_id", "lot id", LotDetailColumns());
 
   auto hid = std::make_shared<std::string>();
   Leaf(lots, "history", "Every transaction that changed a lot, oldest first", chosen,
        [hid](Session& s) {
          v1::GetLotHistoryRequest req;
          req.set_lot_id(*hid);
-         auto r = Inventory(s, &Stub::GetLotHistory, req);
+         auto r = kit::Call(s, &Stub::GetLotHistory, req);
          if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(LotEventColumns(), r->events()), s.out);
-         return kExitOk;
+         return s.Print(*r, MakeTable(LotEventColumns(), r->events()));
        })
       ->add_option("lot_id", *hid, "lot id")
       ->required();
@@ -786,20 +604,19 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
       "Record an acquisition (admin): one lot from flags, or a batch of up to 1,000 from --file",
       chosen, [af](Session& s) {
         v1::AcquireLotsRequest req;
-        if (auto st = ApplyMutationFlags(af->m, &req); !st.ok()) return s.Usage(st.message());
+        if (auto st = kit::ApplyMutationFlags(af->m, &req); !st.ok()) return s.Usage(st.message());
         auto lots = ReadLots(af->lots, BusinessYear(af->m));
         if (!lots.ok()) return s.Usage(lots.status().message());
         if (lots->empty()) return s.Usage("no lot given: use --file or the lot flags");
         for (v1::Lot& l : *lots) *req.add_lots() = std::move(l);
         req.set_order_id(af->order_id);
         req.set_memo(af->memo);
-        auto r = Inventory(s, &Stub::AcquireLots, req);
+        auto r = kit::Call(s, &Stub::AcquireLots, req);
         if (!r.ok()) return s.Fail(r.status());
         Columns<std::string> cols = {{"lot_id", [](const std::string& x) { return x; }}};
-        Emit(s.format, *r, MakeTable(cols, r->lot_ids()), s.out, {false, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->lot_ids()), {false, CommitLine(r->commit())});
       });
-  AddMutationFlags(acquire, &af->m);
+  kit::AddMutationFlags(acquire, &af->m);
   AddLotInputFlags(acquire, &af->lots,
                    "CSV batch with a header of lot columns (lot_id,metal,grade,brand,form,pieces,"
                    "net_mass_t|net_mass_g,depot_id,year_produced,cost|cost_minor,reserve_class,"
@@ -816,16 +633,16 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
       Leaf(lots, "dispatch", "Transfer step 1 (admin): the lot leaves for another depot", chosen,
            [df](Session& s) {
              v1::DispatchLotRequest req;
-             if (auto st = ApplyMutationFlags(df->m, &req); !st.ok()) return s.Usage(st.message());
+             if (auto st = kit::ApplyMutationFlags(df->m, &req); !st.ok())
+               return s.Usage(st.message());
              req.set_lot_id(df->lot);
              req.set_to_depot_id(df->to);
-             auto r = Inventory(s, &Stub::DispatchLot, req);
+             auto r = kit::Call(s, &Stub::DispatchLot, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(LotDetailColumns(), r->lot()), s.out,
-                  {true, CommitLine(r->commit())});
-             return kExitOk;
+             return s.Print(*r, MakeTable(LotDetailColumns(), r->lot()),
+                            {true, CommitLine(r->commit())});
            });
-  AddMutationFlags(dispatch, &df->m);
+  kit::AddMutationFlags(dispatch, &df->m);
   dispatch->add_option("lot_id", df->lot, "lot id")->required();
   dispatch->add_option("--to", df->to, "destination depot id")->required();
 
@@ -838,16 +655,16 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
       Leaf(lots, "receive", "Transfer step 2 (admin): the lot arrives at its destination", chosen,
            [rf](Session& s) {
              v1::ReceiveLotRequest req;
-             if (auto st = ApplyMutationFlags(rf->m, &req); !st.ok()) return s.Usage(st.message());
+             if (auto st = kit::ApplyMutationFlags(rf->m, &req); !st.ok())
+               return s.Usage(st.message());
              req.set_lot_id(rf->lot);
              req.set_location(rf->location);
-             auto r = Inventory(s, &Stub::ReceiveLot, req);
+             auto r = kit::Call(s, &Stub::ReceiveLot, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(LotDetailColumns(), r->lot()), s.out,
-                  {true, CommitLine(r->commit())});
-             return kExitOk;
+             return s.Print(*r, MakeTable(LotDetailColumns(), r->lot()),
+                            {true, CommitLine(r->commit())});
            });
-  AddMutationFlags(receive, &rf->m);
+  kit::AddMutationFlags(receive, &rf->m);
   receive->add_option("lot_id", rf->lot, "lot id")->required();
   receive->add_option("--location", rf->location, "place inside the destination depot");
 
@@ -860,7 +677,7 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
   CLI::App* release =
       Leaf(lots, "release", "Deliver lots out to a buyer (admin)", chosen, [lf](Session& s) {
         v1::ReleaseLotsRequest req;
-        if (auto st = ApplyMutationFlags(lf->m, &req); !st.ok()) return s.Usage(st.message());
+        if (auto st = kit::ApplyMutationFlags(lf->m, &req); !st.ok()) return s.Usage(st.message());
         auto lines = ReadLines(lf->lines, "--lot");
         if (!lines.ok()) return s.Usage(lines.status().message());
         for (const v1::ReleaseLine& l : *lines) *req.add_lines() = l;
@@ -868,14 +685,13 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
         req.set_reference(lf->reference);
         req.set_order_id(lf->order_id);
         req.set_memo(lf->memo);
-        auto r = Inventory(s, &Stub::ReleaseLots, req);
+        auto r = kit::Call(s, &Stub::ReleaseLots, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(LotColumns(), r->lots()), s.out,
-             {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t; ",
-                                  CommitLine(r->commit()))});
-        return kExitOk;
+        return s.Print(*r, MakeTable(LotColumns(), r->lots()),
+                       {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t; ",
+                                            CommitLine(r->commit()))});
       });
-  AddMutationFlags(release, &lf->m);
+  kit::AddMutationFlags(release, &lf->m);
   release->add_option("--lot", lf->lines, "LOT_ID (whole lot) or LOT_ID=TONNES (repeatable)")
       ->required();
   release->add_option("--buyer", lf->buyer, "who receives the metal")->required();
@@ -894,7 +710,8 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
       Leaf(lots, "rotate", "Release old stock and acquire new stock in one transaction (admin)",
            chosen, [tf](Session& s) {
              v1::RotateLotsRequest req;
-             if (auto st = ApplyMutationFlags(tf->m, &req); !st.ok()) return s.Usage(st.message());
+             if (auto st = kit::ApplyMutationFlags(tf->m, &req); !st.ok())
+               return s.Usage(st.message());
              auto lines = ReadLines(tf->lines, "--release");
              if (!lines.ok()) return s.Usage(lines.status().message());
              for (const v1::ReleaseLine& l : *lines) *req.add_release_lines() = l;
@@ -907,15 +724,15 @@ void AddLotMovements(CLI::App* lots, Action* chosen) {
              req.set_memo(tf->memo);
              req.set_release_order_id(tf->release_order_id);
              req.set_acquire_order_id(tf->acquire_order_id);
-             auto r = Inventory(s, &Stub::RotateLots, req);
+             auto r = kit::Call(s, &Stub::RotateLots, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(LotColumns(), r->released_lots()), s.out,
-                  {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t; acquired ",
-                                       absl::StrJoin(r->acquired_lot_ids(), ", "), "; ",
-                                       CommitLine(r->commit()))});
-             return kExitOk;
+             return s.Print(
+                 *r, MakeTable(LotColumns(), r->released_lots()),
+                 {false, absl::StrCat("released ", Tonnes(r->released_mass_g()), " t; acquired ",
+                                      absl::StrJoin(r->acquired_lot_ids(), ", "), "; ",
+                                      CommitLine(r->commit()))});
            });
-  AddMutationFlags(rotate, &tf->m);
+  kit::AddMutationFlags(rotate, &tf->m);
   rotate->add_option("--release", tf->lines, "old lot: LOT_ID or LOT_ID=TONNES (repeatable)")
       ->required();
   rotate->add_option("--buyer", tf->buyer, "who receives the old metal")->required();
@@ -937,33 +754,31 @@ void AddCounts(CLI::App& app, Action* chosen) {
   struct RecordFlags {
     MutationFlags m;
     std::string lot, reason;
-    MassFlags counted;
+    kit::MassFlags counted;
   };
   auto rf = std::make_shared<RecordFlags>();
-  CLI::App* record =
-      Leaf(counts, "record",
-           "Record a count (admin); beyond tolerance it waits for an approver. The request id "
-           "becomes the count id",
-           chosen, [rf](Session& s) {
-             v1::RecordStockCountRequest req;
-             if (auto st = ApplyMutationFlags(rf->m, &req); !st.ok()) return s.Usage(st.message());
-             if (rf->counted.grams == 0 && rf->counted.tonnes.empty()) {
-               return s.Usage("--counted-mass-g or --counted-mass-t is required");
-             }
-             auto g = MassValue(rf->counted, "counted-mass");
-             if (!g.ok()) return s.Usage(g.status().message());
-             req.set_lot_id(rf->lot);
-             req.set_counted_mass_g(*g);
-             req.set_reason(rf->reason);
-             auto r = Inventory(s, &Stub::RecordStockCount, req);
-             if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(CountColumns(), r->count()), s.out,
-                  {true, CommitLine(r->commit())});
-             return kExitOk;
-           });
-  AddMutationFlags(record, &rf->m);
+  CLI::App* record = Leaf(
+      counts, "record",
+      "Record a count (admin); beyond tolerance it waits for an approver. The request id "
+      "becomes the count id",
+      chosen, [rf](Session& s) {
+        v1::RecordStockCountRequest req;
+        if (auto st = kit::ApplyMutationFlags(rf->m, &req); !st.ok()) return s.Usage(st.message());
+        if (rf->counted.grams == 0 && rf->counted.tonnes.empty()) {
+          return s.Usage("--counted-mass-g or --counted-mass-t is required");
+        }
+        auto g = kit::MassValue(rf->counted);
+        if (!g.ok()) return s.Usage(g.status().message());
+        req.set_lot_id(rf->lot);
+        req.set_counted_mass_g(*g);
+        req.set_reason(rf->reason);
+        auto r = kit::Call(s, &Stub::RecordStockCount, req);
+        if (!r.ok()) return s.Fail(r.status());
+        return s.Print(*r, MakeTable(CountColumns(), r->count()), {true, CommitLine(r->commit())});
+      });
+  kit::AddMutationFlags(record, &rf->m);
   record->add_option("lot_id", rf->lot, "lot id")->required();
-  AddMassFlags(record, "counted-mass", "counted mass", &rf->counted);
+  kit::AddMassFlags(record, "counted-mass", "counted mass", &rf->counted);
   record->add_option("--reason", rf->reason, "why the count differs (kept with the posting)");
 
   struct DecideFlags {
@@ -973,38 +788,26 @@ void AddCounts(CLI::App& app, Action* chosen) {
     bool reject = false;
   };
   auto df = std::make_shared<DecideFlags>();
-  CLI::App* decide =
-      Leaf(counts, "decide", "Approve or reject a pending count (approver, not the counter)",
-           chosen, [df](Session& s) {
-             v1::DecideStockCountRequest req;
-             if (auto st = ApplyMutationFlags(df->m, &req); !st.ok()) return s.Usage(st.message());
-             if (df->approve == df->reject)
-               return s.Usage("give exactly one of --approve, --reject");
-             req.set_count_id(df->count_id);
-             req.set_approve(df->approve);
-             auto r = Inventory(s, &Stub::DecideStockCount, req);
-             if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(CountColumns(), r->count()), s.out,
-                  {true, CommitLine(r->commit())});
-             return kExitOk;
-           });
-  AddMutationFlags(decide, &df->m);
+  CLI::App* decide = Leaf(
+      counts, "decide", "Approve or reject a pending count (approver, not the counter)", chosen,
+      [df](Session& s) {
+        v1::DecideStockCountRequest req;
+        if (auto st = kit::ApplyMutationFlags(df->m, &req); !st.ok()) return s.Usage(st.message());
+        if (df->approve == df->reject) return s.Usage("give exactly one of --approve, --reject");
+        req.set_count_id(df->count_id);
+        req.set_approve(df->approve);
+        auto r = kit::Call(s, &Stub::DecideStockCount, req);
+        if (!r.ok()) return s.Fail(r.status());
+        return s.Print(*r, MakeTable(CountColumns(), r->count()), {true, CommitLine(r->commit())});
+      });
+  kit::AddMutationFlags(decide, &df->m);
   decide->add_option("count_id", df->count_id, "count id")->required();
   decide->add_flag("--approve", df->approve, "post the difference");
   decide->add_flag("--reject", df->reject, "refuse it; nothing is posted");
 
-  auto id = std::make_shared<std::string>();
-  Leaf(counts, "get", "Show one stock count", chosen,
-       [id](Session& s) {
-         v1::GetStockCountRequest req;
-         req.set_count_id(*id);
-         auto r = Inventory(s, &Stub::GetStockCount, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(CountColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("count_id", *id, "count id")
-      ->required();
+  kit::ShowLeaf(counts, "get", "Show one stock count", chosen, &Stub::GetStockCount,
+                &v1::GetStockCountRequest::mutable_count_id, "count_id", "count id",
+                CountColumns());
 }
 
 // ---- holdings, valuation, cover ----
@@ -1028,10 +831,9 @@ absl::StatusOr<std::vector<v1::HoldingsGroupKey>> GroupKeys(const GroupFlags& f)
   for (const std::string& k : f.group_by) {
     std::string name = absl::AsciiStrToLower(k);
     if (name == "class") name = "reserve_class";
-    absl::StatusOr<int> v = ParseEnum(v1::HoldingsGroupKey_descriptor(), name);
-    if (!v.ok())
-      return absl::InvalidArgumentError(absl::StrCat("--group-by: ", v.status().message()));
-    keys.push_back(static_cast<v1::HoldingsGroupKey>(*v));
+    auto v = kit::EnumFlag<v1::HoldingsGroupKey>("--group-by", name);
+    if (!v.ok()) return v.status();
+    keys.push_back(*v);
   }
   return keys;
 }
@@ -1042,8 +844,8 @@ absl::Status ApplyGroupFlags(const GroupFlags& f, const std::vector<v1::Holdings
   for (v1::HoldingsGroupKey k : keys) req->add_group_by(k);
   req->set_metal(absl::AsciiStrToUpper(f.metal));
   if (!f.as_of.empty()) {
-    absl::StatusOr<v1::Date> d = ParseDate(f.as_of);
-    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--as-of: ", d.status().message()));
+    absl::StatusOr<v1::Date> d = kit::DateFlag("--as-of", f.as_of);
+    if (!d.ok()) return d.status();
     *req->mutable_as_of_date() = *d;
   }
   return absl::OkStatus();
@@ -1060,11 +862,10 @@ void AddQueries(CLI::App& app, Action* chosen) {
              if (auto st = ApplyGroupFlags(*hf, *keys, &req); !st.ok()) {
                return s.Usage(st.message());
              }
-             auto r = Inventory(s, &Stub::GetHoldings, req);
+             auto r = kit::Call(s, &Stub::GetHoldings, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(HoldingColumns(*keys), r->rows()), s.out,
-                  {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
-             return kExitOk;
+             return s.Print(*r, MakeTable(HoldingColumns(*keys), r->rows()),
+                            {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
            }),
       hf.get());
 
@@ -1079,10 +880,9 @@ void AddQueries(CLI::App& app, Action* chosen) {
              if (auto st = ApplyGroupFlags(*vf, *keys, &req); !st.ok()) {
                return s.Usage(st.message());
              }
-             auto r = Inventory(s, &Stub::GetValuation, req);
+             auto r = kit::Call(s, &Stub::GetValuation, req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(ValuationColumns(*keys), r->rows()), s.out);
-             return kExitOk;
+             return s.Print(*r, MakeTable(ValuationColumns(*keys), r->rows()));
            }),
       vf.get());
 
@@ -1099,11 +899,8 @@ void AddQueries(CLI::App& app, Action* chosen) {
         req.set_metal(absl::AsciiStrToUpper(cf->metal));
         int64_t g_per_day = cf->g_per_day;
         if (!cf->t_per_year.empty()) {
-          absl::StatusOr<int64_t> g_per_year = TonnesToGrams(cf->t_per_year);
-          if (!g_per_year.ok()) {
-            return s.Usage(
-                absl::StrCat("--consumption-t-per-year: ", g_per_year.status().message()));
-          }
+          auto g_per_year = kit::TonnesFlag("--consumption-t-per-year", cf->t_per_year);
+          if (!g_per_year.ok()) return s.Usage(g_per_year.status().message());
           // One rounding rule: reserve::MulDiv, half away from zero.
           g_per_day = MulDiv(*g_per_year, 1, kDaysPerYear).value_or(0);
         }
@@ -1111,7 +908,7 @@ void AddQueries(CLI::App& app, Action* chosen) {
           return s.Usage("--consumption-t-per-year or --consumption-g-per-day must be positive");
         }
         req.set_consumption_g_per_day(g_per_day);
-        auto r = Inventory(s, &Stub::GetDaysOfCover, req);
+        auto r = kit::Call(s, &Stub::GetDaysOfCover, req);
         if (!r.ok()) return s.Fail(r.status());
         using R = v1::GetDaysOfCoverResponse;
         const std::string metal = req.metal();
@@ -1123,8 +920,7 @@ void AddQueries(CLI::App& app, Action* chosen) {
             {"whole_days", [](const R& x) { return absl::StrCat(x.whole_days()); }, Align::kRight},
             {"days", [](const R& x) { return absl::StrFormat("%.1f", x.days()); }, Align::kRight},
         };
-        Emit(s.format, *r, MakeTable(cols, *r), s.out);
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, *r));
       });
   cover->add_option("--metal", cf->metal, "metal code")->required();
   CLI::Option* t = cover->add_option("--consumption-t-per-year", cf->t_per_year,
@@ -1148,28 +944,27 @@ void AddPrices(CLI::App& app, Action* chosen) {
   CLI::App* add =
       Leaf(prices, "add", "Add (or replace) one price mark (admin)", chosen, [af](Session& s) {
         v1::AddPriceMarksRequest req;
-        req.set_request_id(af->m.request_id.empty() ? NewRequestId() : af->m.request_id);
+        if (auto st = kit::ApplyMutationFlags(af->m, &req); !st.ok()) return s.Usage(st.message());
         v1::PriceMark* mark = req.add_marks();
         mark->set_metal(absl::AsciiStrToUpper(af->metal));
-        absl::StatusOr<v1::Date> d = ParseDate(af->date);
-        if (!d.ok()) return s.Usage(absl::StrCat("--date: ", d.status().message()));
+        absl::StatusOr<v1::Date> d = kit::DateFlag("--date", af->date);
+        if (!d.ok()) return s.Usage(d.status().message());
         *mark->mutable_date() = *d;
         int64_t minor = af->price_minor;
         if (!af->price.empty()) {
-          absl::StatusOr<int64_t> p = ParseScaled(af->price, 2);
-          if (!p.ok()) return s.Usage(absl::StrCat("--price-per-t: ", p.status().message()));
+          absl::StatusOr<int64_t> p = kit::MoneyFlag("--price-per-t", af->price);
+          if (!p.ok()) return s.Usage(p.status().message());
           minor = *p;
         }
         mark->set_price_minor_per_t(minor);
         mark->set_currency(af->currency);
         mark->set_source(af->source);
-        auto r = Inventory(s, &Stub::AddPriceMarks, req);
+        auto r = kit::Call(s, &Stub::AddPriceMarks, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(PriceColumns(), req.marks()), s.out,
-             {false, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(PriceColumns(), req.marks()),
+                       {false, CommitLine(r->commit())});
       });
-  add->add_option("--request-id", af->m.request_id, "idempotency key (default: random)");
+  kit::AddMutationFlags(add, &af->m, false);
   add->add_option("--metal", af->metal, "metal code")->required();
   add->add_option("--date", af->date, "date of the mark YYYY-MM-DD")->required();
   CLI::Option* major = add->add_option("--price-per-t", af->price,
@@ -1180,7 +975,8 @@ void AddPrices(CLI::App& app, Action* chosen) {
   add->add_option("--source", af->source, "where the price comes from")->required();
 
   struct ImportFlags {
-    std::string request_id, file;
+    MutationFlags m;
+    std::string file;
   };
   auto imf = std::make_shared<ImportFlags>();
   CLI::App* import = Leaf(
@@ -1188,11 +984,11 @@ void AddPrices(CLI::App& app, Action* chosen) {
       "Import marks from CSV with columns metal,date,price_minor_per_t,currency,source (admin)",
       chosen, [imf](Session& s) {
         v1::ImportPriceMarksRequest req;
-        req.set_request_id(imf->request_id.empty() ? NewRequestId() : imf->request_id);
-        absl::StatusOr<std::string> text = ReadInput(imf->file);
+        if (auto st = kit::ApplyMutationFlags(imf->m, &req); !st.ok()) return s.Usage(st.message());
+        absl::StatusOr<std::string> text = kit::ReadInput(imf->file);
         if (!text.ok()) return s.Usage(text.status().message());
         req.set_csv(*text);
-        auto r = Inventory(s, &Stub::ImportPriceMarks, req);
+        auto r = kit::Call(s, &Stub::ImportPriceMarks, req);
         if (!r.ok()) return s.Fail(r.status());
         using R = v1::AddPriceMarksResponse;
         Columns<R> cols = {
@@ -1200,10 +996,9 @@ void AddPrices(CLI::App& app, Action* chosen) {
             {"seq", [](const R& x) { return absl::StrCat(x.commit().seq()); }, Align::kRight},
             {"replayed", [](const R& x) { return Bool(x.commit().replayed()); }},
         };
-        Emit(s.format, *r, MakeTable(cols, *r), s.out);
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, *r));
       });
-  import->add_option("--request-id", imf->request_id, "idempotency key (default: random)");
+  kit::AddMutationFlags(import, &imf->m, false);
   import->add_option("--file", imf->file, "the CSV file")->required();
 
   struct ListFlags {
@@ -1218,16 +1013,15 @@ void AddPrices(CLI::App& app, Action* chosen) {
         for (auto [text, field, name] : {std::tuple{&lf->from, req.mutable_from_date(), "--from"},
                                          std::tuple{&lf->to, req.mutable_to_date(), "--to"}}) {
           if (text->empty()) continue;
-          absl::StatusOr<v1::Date> d = ParseDate(*text);
-          if (!d.ok()) return s.Usage(absl::StrCat(name, ": ", d.status().message()));
+          absl::StatusOr<v1::Date> d = kit::DateFlag(name, *text);
+          if (!d.ok()) return s.Usage(d.status().message());
           *field = *d;
         }
         if (lf->from.empty()) req.clear_from_date();
         if (lf->to.empty()) req.clear_to_date();
-        auto r = Inventory(s, &Stub::ListPriceMarks, req);
+        auto r = kit::Call(s, &Stub::ListPriceMarks, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(PriceColumns(), r->marks()), s.out);
-        return kExitOk;
+        return s.Print(*r, MakeTable(PriceColumns(), r->marks()));
       });
   list->add_option("--metal", lf->metal, "metal code")->required();
   list->add_option("--from", lf->from, "first date YYYY-MM-DD");

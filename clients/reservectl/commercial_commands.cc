@@ -1,104 +1,23 @@
-#include "clients/reservectl/commercial_commands.h"
-
+// reservectl commands for the commercial reserve (CommercialReserveService): enterprises,
+// agreements, compliance, subsidies, budgets, call-ups. The bank's are in
+// financing_commands.cc.
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "clients/reservectl/decimal.h"
+#include "clients/reservectl/command_kit.h"
 #include "clients/reservectl/output.h"
 
 namespace reserve::ctl {
-
-namespace cmd {
-
-CLI::App* Leaf(CLI::App* parent, const std::string& name, const std::string& description,
-               Action* chosen, Action action) {
-  CLI::App* leaf = parent->add_subcommand(name, description);
-  leaf->callback([chosen, action = std::move(action)] { *chosen = action; });
-  return leaf;
-}
-
-void AddMutationFlags(CLI::App* cmd, MutationFlags* flags) {
-  cmd->add_option("--request-id", flags->request_id,
-                  "idempotency key; repeat it to retry safely (default: a fresh random id)");
-  cmd->add_option("--date", flags->date, "business (effective) date YYYY-MM-DD (default: today)");
-}
-
-absl::StatusOr<v1::Date> DateFlag(const std::string& text, absl::string_view flag) {
-  absl::StatusOr<v1::Date> d = ParseDate(text);
-  if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", d.status().message()));
-  return d;
-}
-
-absl::StatusOr<int64_t> MoneyFlag(const std::string& text, absl::string_view flag) {
-  absl::StatusOr<int64_t> v = ParseScaled(text, 2);
-  if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", v.status().message()));
-  return v;
-}
-
-absl::StatusOr<int64_t> MassFlag(const std::string& tonnes, int64_t grams, absl::string_view stem) {
-  if (!tonnes.empty()) {
-    absl::StatusOr<int64_t> g = TonnesToGrams(tonnes);
-    if (!g.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", stem, "-t: ", g.status().message()));
-    }
-    if (*g <= 0)
-      return absl::InvalidArgumentError(absl::StrCat("--", stem, "-t: must be positive"));
-    return g;
-  }
-  if (grams <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("give --", stem, "-t or --", stem, "-g"));
-  }
-  return grams;
-}
-
-std::string CommitLine(const v1::CommitInfo& commit) {
-  if (commit.replayed()) {
-    return absl::StrCat("replayed: seq ", commit.seq(),
-                        " (an earlier request with this id; nothing new was written)");
-  }
-  return absl::StrCat("committed: seq ", commit.seq());
-}
-
-std::string MoreLine(const std::string& token) {
-  return token.empty() ? "" : absl::StrCat("more: --page-token ", token);
-}
-
-}  // namespace cmd
-
 namespace {
 
-using cmd::CommitLine;
-using cmd::DateFlag;
-using cmd::Leaf;
-using cmd::MoreLine;
-using cmd::MutationFlags;
+using kit::CommitLine;
+using kit::Leaf;
+using kit::MoreLine;
+using kit::MutationFlags;
 using Stub = v1::CommercialReserveService::Stub;
-template <typename Req, typename Resp>
-using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
-
-template <typename Req, typename Resp>
-absl::StatusOr<Resp> Commercial(Session& s, Method<Req, Resp> method, const Req& request) {
-  absl::StatusOr<Connection*> c = s.connection();
-  if (!c.ok()) return c.status();
-  Resp response;
-  if (absl::Status st = (*c)->Call((*c)->commercial(), method, request, &response); !st.ok()) {
-    return st;
-  }
-  return response;
-}
-
-struct PageFlags {
-  int page_size = 0;
-  std::string page_token;
-};
-
-void AddPageFlags(CLI::App* cmd, PageFlags* p) {
-  cmd->add_option("--page-size", p->page_size, "rows per page (server default 100, max 1000)");
-  cmd->add_option("--page-token", p->page_token, "continue from this token");
-}
 
 // ---- Columns ----
 
@@ -205,6 +124,21 @@ const Columns<v1::CallUp>& CallUpColumns() {
   return c;
 }
 
+const Columns<v1::CallUpDelivery>& DeliveryColumns() {
+  using D = v1::CallUpDelivery;
+  static const Columns<D> c = {
+      {"lot_id", [](const D& d) { return d.lot_id(); }},
+      {"mass_t", [](const D& d) { return Tonnes(d.mass_g()); }, Align::kRight},
+      {"date", [](const D& d) { return FormatDate(d.business_date()); }},
+      {"late", [](const D& d) { return Bool(d.late()); }},
+      {"bank", [](const D& d) { return d.bank_id(); }},
+      {"to_bank", [](const D& d) { return Money(d.paid_to_bank_minor()); }, Align::kRight},
+      {"to_enterprise", [](const D& d) { return Money(d.paid_to_enterprise_minor()); },
+       Align::kRight},
+  };
+  return c;
+}
+
 // ---- enterprises ----
 
 void AddEnterprises(CLI::App& app, Action* chosen) {
@@ -221,7 +155,7 @@ void AddEnterprises(CLI::App& app, Action* chosen) {
   CLI::App* enrol =
       Leaf(group, "enrol", "Enrol an enterprise in the pilot (admin)", chosen, [ef](Session& s) {
         v1::EnrolEnterpriseRequest req;
-        if (auto st = cmd::ApplyMutationFlags(ef->m, &req); !st.ok()) {
+        if (auto st = kit::ApplyMutationFlags(ef->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
         v1::Enterprise* e = req.mutable_enterprise();
@@ -232,13 +166,12 @@ void AddEnterprises(CLI::App& app, Action* chosen) {
           e->add_metals(absl::AsciiStrToUpper(m));
         }
         for (const std::string& d : ef->depots) e->add_depot_ids(d);
-        auto r = Commercial(s, &Stub::EnrolEnterprise, req);
+        auto r = kit::Call(s, &Stub::EnrolEnterprise, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(EnterpriseColumns(), r->enterprise()), s.out,
-             {true, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(EnterpriseColumns(), r->enterprise()),
+                       {true, CommitLine(r->commit())});
       });
-  cmd::AddMutationFlags(enrol, &ef->m);
+  kit::AddMutationFlags(enrol, &ef->m);
   enrol
       ->add_option("enterprise_id", ef->id,
                    "the enterprise's id (its principal is enterprise:<id>)")
@@ -248,32 +181,20 @@ void AddEnterprises(CLI::App& app, Action* chosen) {
   enrol->add_option("--metal", ef->metals, "a metal it stores (repeat)")->required();
   enrol->add_option("--depot", ef->depots, "a warehouse it uses (repeat)")->required();
 
-  auto id = std::make_shared<std::string>();
-  Leaf(group, "get", "Show one enterprise", chosen,
-       [id](Session& s) {
-         v1::GetEnterpriseRequest req;
-         req.set_enterprise_id(*id);
-         auto r = Commercial(s, &Stub::GetEnterprise, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(EnterpriseColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("enterprise_id", *id, "enterprise id")
-      ->required();
+  kit::ShowLeaf(group, "get", "Show one enterprise", chosen, &Stub::GetEnterprise,
+                &v1::GetEnterpriseRequest::mutable_enterprise_id, "enterprise_id", "enterprise id",
+                EnterpriseColumns());
 
-  auto page = std::make_shared<PageFlags>();
-  AddPageFlags(Leaf(group, "list", "List enrolled enterprises", chosen,
-                    [page](Session& s) {
-                      v1::ListEnterprisesRequest req;
-                      req.set_page_size(page->page_size);
-                      req.set_page_token(page->page_token);
-                      auto r = Commercial(s, &Stub::ListEnterprises, req);
-                      if (!r.ok()) return s.Fail(r.status());
-                      Emit(s.format, *r, MakeTable(EnterpriseColumns(), r->enterprises()), s.out,
-                           {false, MoreLine(r->next_page_token())});
-                      return kExitOk;
-                    }),
-               page.get());
+  auto page = std::make_shared<kit::PageFlags>();
+  kit::AddPageFlags(Leaf(group, "list", "List enrolled enterprises", chosen,
+                         [page](Session& s) {
+                           auto r = kit::ListPages(s, &Stub::ListEnterprises,
+                                                   v1::ListEnterprisesRequest(), *page);
+                           if (!r.ok()) return s.Fail(r.status());
+                           return s.Print(*r, MakeTable(EnterpriseColumns(), r->enterprises()),
+                                          {false, MoreLine(r->next_page_token())});
+                         }),
+                    page.get(), false);
 }
 
 // ---- agreements ----
@@ -284,8 +205,8 @@ void AddAgreements(CLI::App& app, Action* chosen) {
 
   struct CreateFlags {
     MutationFlags m;
-    std::string id, enterprise, metal, committed_t, start, end, currency = "CNY";
-    int64_t committed_g = 0;
+    std::string id, enterprise, metal, start, end, currency = "CNY";
+    kit::MassFlags committed;
     std::vector<std::string> depots;
     std::string storage = "0", call_up_price;
     int64_t interest_bp = 0, discount_bp = 0;
@@ -296,51 +217,48 @@ void AddAgreements(CLI::App& app, Action* chosen) {
   auto cf = std::make_shared<CreateFlags>();
   CLI::App* create = Leaf(group, "create", "Create an agreement (admin)", chosen, [cf](Session& s) {
     v1::CreateAgreementRequest req;
-    if (auto st = cmd::ApplyMutationFlags(cf->m, &req); !st.ok()) return s.Usage(st.message());
+    if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok()) return s.Usage(st.message());
     v1::Agreement* a = req.mutable_agreement();
     a->set_agreement_id(cf->id);
     a->set_enterprise_id(cf->enterprise);
     a->set_metal(absl::AsciiStrToUpper(cf->metal));
-    auto mass = cmd::MassFlag(cf->committed_t, cf->committed_g, "committed");
+    auto mass = kit::PositiveMass(cf->committed);
     if (!mass.ok()) return s.Usage(mass.status().message());
     a->set_committed_mass_g(*mass);
-    auto start = DateFlag(cf->start, "--start");
-    auto end = DateFlag(cf->end, "--end");
+    auto start = kit::DateFlag("--start", cf->start);
+    auto end = kit::DateFlag("--end", cf->end);
     if (!start.ok()) return s.Usage(start.status().message());
     if (!end.ok()) return s.Usage(end.status().message());
     *a->mutable_start_date() = *start;
     *a->mutable_end_date() = *end;
     for (const std::string& d : cf->depots) a->add_depot_ids(d);
     a->set_currency(cf->currency);
-    auto storage = cmd::MoneyFlag(cf->storage, "--storage-subsidy-per-t-day");
+    auto storage = kit::MoneyFlag("--storage-subsidy-per-t-day", cf->storage);
     if (!storage.ok()) return s.Usage(storage.status().message());
     a->set_storage_subsidy_minor_per_t_per_day(*storage);
     a->set_interest_subsidy_bp(cf->interest_bp);
     a->set_call_up_notice_days(cf->notice_days);
-    auto rule = ParseEnum(v1::CallUpPriceRule_descriptor(), cf->price_rule);
-    if (!rule.ok()) return s.Usage(absl::StrCat("--price-rule: ", rule.status().message()));
-    a->set_call_up_price_rule(static_cast<v1::CallUpPriceRule>(*rule));
+    auto rule = kit::EnumFlag<v1::CallUpPriceRule>("--price-rule", cf->price_rule);
+    if (!rule.ok()) return s.Usage(rule.status().message());
+    a->set_call_up_price_rule(*rule);
     if (!cf->call_up_price.empty()) {
-      auto price = cmd::MoneyFlag(cf->call_up_price, "--call-up-price-per-t");
+      auto price = kit::MoneyFlag("--call-up-price-per-t", cf->call_up_price);
       if (!price.ok()) return s.Usage(price.status().message());
       a->set_call_up_price_minor_per_t(*price);
     }
     a->set_call_up_market_discount_bp(cf->discount_bp);
     a->set_pledged_lots_need_bank_consent(cf->consent);
     a->set_bank_paid_first(cf->bank_first);
-    auto r = Commercial(s, &Stub::CreateAgreement, req);
+    auto r = kit::Call(s, &Stub::CreateAgreement, req);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(AgreementColumns(), r->agreement()), s.out,
-         {true, CommitLine(r->commit())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(AgreementColumns(), r->agreement()),
+                   {true, CommitLine(r->commit())});
   });
-  cmd::AddMutationFlags(create, &cf->m);
+  kit::AddMutationFlags(create, &cf->m);
   create->add_option("agreement_id", cf->id, "agreement id")->required();
   create->add_option("--enterprise", cf->enterprise, "enterprise id")->required();
   create->add_option("--metal", cf->metal, "metal code")->required();
-  CLI::Option* t = create->add_option("--committed-t", cf->committed_t,
-                                      "committed mass in tonnes (exact decimal)");
-  create->add_option("--committed-g", cf->committed_g, "committed mass in grams")->excludes(t);
+  kit::AddMassFlags(create, "committed", "committed mass", &cf->committed);
   create->add_option("--start", cf->start, "first day of the term YYYY-MM-DD")->required();
   create->add_option("--end", cf->end, "last day of the term YYYY-MM-DD")->required();
   create->add_option("--depot", cf->depots, "an eligible warehouse (repeat)")->required();
@@ -364,21 +282,12 @@ void AddAgreements(CLI::App& app, Action* chosen) {
   create->add_flag("--bank-paid-first", cf->bank_first,
                    "a pledged lot's call-up proceeds pay its bank first, up to the principal");
 
-  auto id = std::make_shared<std::string>();
-  Leaf(group, "get", "Show one agreement", chosen,
-       [id](Session& s) {
-         v1::GetAgreementRequest req;
-         req.set_agreement_id(*id);
-         auto r = Commercial(s, &Stub::GetAgreement, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(AgreementColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("agreement_id", *id, "agreement id")
-      ->required();
+  kit::ShowLeaf(group, "get", "Show one agreement", chosen, &Stub::GetAgreement,
+                &v1::GetAgreementRequest::mutable_agreement_id, "agreement_id", "agreement id",
+                AgreementColumns());
 
   struct ListFlags {
-    PageFlags page;
+    kit::PageFlags page;
     std::string enterprise;
   };
   auto lf = std::make_shared<ListFlags>();
@@ -386,15 +295,12 @@ void AddAgreements(CLI::App& app, Action* chosen) {
       Leaf(group, "list", "List agreements (an enterprise sees its own)", chosen, [lf](Session& s) {
         v1::ListAgreementsRequest req;
         req.set_enterprise_id(lf->enterprise);
-        req.set_page_size(lf->page.page_size);
-        req.set_page_token(lf->page.page_token);
-        auto r = Commercial(s, &Stub::ListAgreements, req);
+        auto r = kit::ListPages(s, &Stub::ListAgreements, req, lf->page);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AgreementColumns(), r->agreements()), s.out,
-             {false, MoreLine(r->next_page_token())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(AgreementColumns(), r->agreements()),
+                       {false, MoreLine(r->next_page_token())});
       });
-  AddPageFlags(list, &lf->page);
+  kit::AddPageFlags(list, &lf->page, false);
   list->add_option("--enterprise", lf->enterprise, "only this enterprise's");
 
   struct ExtendFlags {
@@ -405,20 +311,19 @@ void AddAgreements(CLI::App& app, Action* chosen) {
   CLI::App* extend =
       Leaf(group, "extend", "Extend an agreement's term (admin)", chosen, [xf](Session& s) {
         v1::ExtendAgreementRequest req;
-        if (auto st = cmd::ApplyMutationFlags(xf->m, &req); !st.ok()) {
+        if (auto st = kit::ApplyMutationFlags(xf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
         req.set_agreement_id(xf->id);
-        auto to = DateFlag(xf->to, "--to");
+        auto to = kit::DateFlag("--to", xf->to);
         if (!to.ok()) return s.Usage(to.status().message());
         *req.mutable_new_end_date() = *to;
-        auto r = Commercial(s, &Stub::ExtendAgreement, req);
+        auto r = kit::Call(s, &Stub::ExtendAgreement, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(AgreementColumns(), r->agreement()), s.out,
-             {true, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(AgreementColumns(), r->agreement()),
+                       {true, CommitLine(r->commit())});
       });
-  cmd::AddMutationFlags(extend, &xf->m);
+  kit::AddMutationFlags(extend, &xf->m);
   extend->add_option("agreement_id", xf->id, "agreement id")->required();
   extend->add_option("--to", xf->to, "the new last day YYYY-MM-DD")->required();
 }
@@ -437,13 +342,13 @@ void AddCompliance(CLI::App& app, Action* chosen) {
       [f](Session& s) {
         v1::GetComplianceRequest req;
         req.set_agreement_id(f->id);
-        auto from = DateFlag(f->from, "--from");
-        auto to = DateFlag(f->to, "--to");
+        auto from = kit::DateFlag("--from", f->from);
+        auto to = kit::DateFlag("--to", f->to);
         if (!from.ok()) return s.Usage(from.status().message());
         if (!to.ok()) return s.Usage(to.status().message());
         *req.mutable_from_date() = *from;
         *req.mutable_to_date() = *to;
-        auto r = Commercial(s, &Stub::GetCompliance, req);
+        auto r = kit::Call(s, &Stub::GetCompliance, req);
         if (!r.ok()) return s.Fail(r.status());
         std::vector<v1::ComplianceDay> days;
         for (const v1::ComplianceDay& d : r->days()) {
@@ -470,14 +375,10 @@ void AddCompliance(CLI::App& app, Action* chosen) {
 
 // ---- subsidies and budgets ----
 
-void PrintStatement(Session& s, const google::protobuf::Message& whole,
-                    const v1::SubsidyStatement& st, const std::string& trailer) {
-  if (s.format == Format::kJson) {
-    PrintJson(whole, s.out);
-    return;
-  }
-  Emit(s.format, whole, MakeTable(StatementColumns(), st), s.out, {true, ""});
-  Emit(s.format, whole, MakeTable(LineColumns(), st.lines()), s.out, {false, trailer});
+int PrintStatement(Session& s, const google::protobuf::Message& whole,
+                   const v1::SubsidyStatement& st, const std::string& trailer) {
+  return kit::PrintWithLines(s, whole, MakeTable(StatementColumns(), st),
+                             MakeTable(LineColumns(), st.lines()), trailer);
 }
 
 void AddSubsidies(CLI::App& app, Action* chosen) {
@@ -494,21 +395,20 @@ void AddSubsidies(CLI::App& app, Action* chosen) {
            "Compute an enterprise's statement for a past period from balance history (admin)",
            chosen, [f](Session& s) {
              v1::IssueSubsidyStatementRequest req;
-             if (auto st = cmd::ApplyMutationFlags(f->m, &req); !st.ok())
+             if (auto st = kit::ApplyMutationFlags(f->m, &req); !st.ok())
                return s.Usage(st.message());
              req.set_enterprise_id(f->enterprise);
-             auto from = DateFlag(f->from, "--from");
-             auto to = DateFlag(f->to, "--to");
+             auto from = kit::DateFlag("--from", f->from);
+             auto to = kit::DateFlag("--to", f->to);
              if (!from.ok()) return s.Usage(from.status().message());
              if (!to.ok()) return s.Usage(to.status().message());
              *req.mutable_period_start() = *from;
              *req.mutable_period_end() = *to;
-             auto r = Commercial(s, &Stub::IssueSubsidyStatement, req);
+             auto r = kit::Call(s, &Stub::IssueSubsidyStatement, req);
              if (!r.ok()) return s.Fail(r.status());
-             PrintStatement(s, *r, r->statement(), CommitLine(r->commit()));
-             return kExitOk;
+             return PrintStatement(s, *r, r->statement(), CommitLine(r->commit()));
            });
-  cmd::AddMutationFlags(issue, &f->m);
+  kit::AddMutationFlags(issue, &f->m);
   issue->add_option("--enterprise", f->enterprise, "enterprise id")->required();
   issue->add_option("--from", f->from, "first day of the period YYYY-MM-DD")->required();
   issue->add_option("--to", f->to, "last day of the period YYYY-MM-DD")->required();
@@ -518,31 +418,27 @@ void AddSubsidies(CLI::App& app, Action* chosen) {
        [id](Session& s) {
          v1::GetSubsidyStatementRequest req;
          req.set_statement_id(*id);
-         auto r = Commercial(s, &Stub::GetSubsidyStatement, req);
+         auto r = kit::Call(s, &Stub::GetSubsidyStatement, req);
          if (!r.ok()) return s.Fail(r.status());
-         PrintStatement(s, *r, *r, "");
-         return kExitOk;
+         return PrintStatement(s, *r, *r, "");
        })
       ->add_option("statement_id", *id, "statement id (<enterprise>:<YYYYMMDD>-<YYYYMMDD>)")
       ->required();
 
   struct ListFlags {
-    PageFlags page;
+    kit::PageFlags page;
     std::string enterprise;
   };
   auto lf = std::make_shared<ListFlags>();
   CLI::App* list = Leaf(group, "list", "List an enterprise's statements", chosen, [lf](Session& s) {
     v1::ListSubsidyStatementsRequest req;
     req.set_enterprise_id(lf->enterprise);
-    req.set_page_size(lf->page.page_size);
-    req.set_page_token(lf->page.page_token);
-    auto r = Commercial(s, &Stub::ListSubsidyStatements, req);
+    auto r = kit::ListPages(s, &Stub::ListSubsidyStatements, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(StatementColumns(), r->statements()), s.out,
-         {false, MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(StatementColumns(), r->statements()),
+                   {false, MoreLine(r->next_page_token())});
   });
-  AddPageFlags(list, &lf->page);
+  kit::AddPageFlags(list, &lf->page, false);
   list->add_option("--enterprise", lf->enterprise, "enterprise id")->required();
 
   struct PayFlags {
@@ -553,16 +449,15 @@ void AddSubsidies(CLI::App& app, Action* chosen) {
   CLI::App* pay = Leaf(group, "pay", "Pay a statement from the subsidy budget (admin)", chosen,
                        [pf](Session& s) {
                          v1::PaySubsidyStatementRequest req;
-                         if (auto st = cmd::ApplyMutationFlags(pf->m, &req); !st.ok()) {
+                         if (auto st = kit::ApplyMutationFlags(pf->m, &req); !st.ok()) {
                            return s.Usage(st.message());
                          }
                          req.set_statement_id(pf->id);
-                         auto r = Commercial(s, &Stub::PaySubsidyStatement, req);
+                         auto r = kit::Call(s, &Stub::PaySubsidyStatement, req);
                          if (!r.ok()) return s.Fail(r.status());
-                         PrintStatement(s, *r, r->statement(), CommitLine(r->commit()));
-                         return kExitOk;
+                         return PrintStatement(s, *r, r->statement(), CommitLine(r->commit()));
                        });
-  cmd::AddMutationFlags(pay, &pf->m);
+  kit::AddMutationFlags(pay, &pf->m);
   pay->add_option("statement_id", pf->id, "statement id")->required();
 }
 
@@ -582,29 +477,26 @@ void AddBudget(CLI::App& app, Action* chosen) {
     std::string budget, amount, currency = "CNY", memo;
   };
   auto ff = std::make_shared<FundFlags>();
-  CLI::App* fund = Leaf(
-      group, "fund", "Move money from the treasury into a budget (admin)", chosen,
-      [ff, cols](Session& s) {
-        v1::FundBudgetRequest req;
-        if (auto st = cmd::ApplyMutationFlags(ff->m, &req); !st.ok()) {
-          return s.Usage(st.message());
-        }
-        auto budget = ParseEnum(v1::Budget_descriptor(), ff->budget);
-        if (!budget.ok()) {
-          return s.Usage(absl::StrCat("--budget: ", budget.status().message()));
-        }
-        req.set_budget(static_cast<v1::Budget>(*budget));
-        auto amount = cmd::MoneyFlag(ff->amount, "--amount");
-        if (!amount.ok()) return s.Usage(amount.status().message());
-        req.set_amount_minor(*amount);
-        req.set_currency(ff->currency);
-        req.set_memo(ff->memo);
-        auto r = Commercial(s, &Stub::FundBudget, req);
-        if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(cols, r->balance()), s.out, {false, CommitLine(r->commit())});
-        return kExitOk;
-      });
-  cmd::AddMutationFlags(fund, &ff->m);
+  CLI::App* fund =
+      Leaf(group, "fund", "Move money from the treasury into a budget (admin)", chosen,
+           [ff, cols](Session& s) {
+             v1::FundBudgetRequest req;
+             if (auto st = kit::ApplyMutationFlags(ff->m, &req); !st.ok()) {
+               return s.Usage(st.message());
+             }
+             auto budget = kit::EnumFlag<v1::Budget>("--budget", ff->budget);
+             if (!budget.ok()) return s.Usage(budget.status().message());
+             req.set_budget(*budget);
+             auto amount = kit::MoneyFlag("--amount", ff->amount);
+             if (!amount.ok()) return s.Usage(amount.status().message());
+             req.set_amount_minor(*amount);
+             req.set_currency(ff->currency);
+             req.set_memo(ff->memo);
+             auto r = kit::Call(s, &Stub::FundBudget, req);
+             if (!r.ok()) return s.Fail(r.status());
+             return s.Print(*r, MakeTable(cols, r->balance()), {false, CommitLine(r->commit())});
+           });
+  kit::AddMutationFlags(fund, &ff->m);
   fund->add_option("--budget", ff->budget, EnumChoices(v1::Budget_descriptor()))->required();
   fund->add_option("--amount", ff->amount, "amount in major units (exact, 2 decimals)")->required();
   fund->add_option("--currency", ff->currency, "currency (default CNY)");
@@ -616,14 +508,13 @@ void AddBudget(CLI::App& app, Action* chosen) {
   auto gf = std::make_shared<GetFlags>();
   CLI::App* get = Leaf(group, "get", "A budget's balance", chosen, [gf, cols](Session& s) {
     v1::GetCommercialBudgetRequest req;
-    auto budget = ParseEnum(v1::Budget_descriptor(), gf->budget);
-    if (!budget.ok()) return s.Usage(absl::StrCat("--budget: ", budget.status().message()));
-    req.set_budget(static_cast<v1::Budget>(*budget));
+    auto budget = kit::EnumFlag<v1::Budget>("--budget", gf->budget);
+    if (!budget.ok()) return s.Usage(budget.status().message());
+    req.set_budget(*budget);
     req.set_currency(gf->currency);
-    auto r = Commercial(s, &Stub::GetBudget, req);
+    auto r = kit::Call(s, &Stub::GetBudget, req);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(cols, *r), s.out);
-    return kExitOk;
+    return s.Print(*r, MakeTable(cols, *r));
   });
   get->add_option("--budget", gf->budget, EnumChoices(v1::Budget_descriptor()))->required();
   get->add_option("--currency", gf->currency, "currency (default CNY)");
@@ -637,54 +528,37 @@ void AddCallUps(CLI::App& app, Action* chosen) {
 
   auto print = [](Session& s, const google::protobuf::Message& whole, const v1::CallUp& c,
                   const std::string& trailer) {
-    if (s.format == Format::kJson) {
-      PrintJson(whole, s.out);
-      return;
-    }
-    Emit(s.format, whole, MakeTable(CallUpColumns(), c), s.out, {true, ""});
-    using D = v1::CallUpDelivery;
-    Columns<D> cols = {
-        {"lot_id", [](const D& d) { return d.lot_id(); }},
-        {"mass_t", [](const D& d) { return Tonnes(d.mass_g()); }, Align::kRight},
-        {"date", [](const D& d) { return FormatDate(d.business_date()); }},
-        {"late", [](const D& d) { return Bool(d.late()); }},
-        {"bank", [](const D& d) { return d.bank_id(); }},
-        {"to_bank", [](const D& d) { return Money(d.paid_to_bank_minor()); }, Align::kRight},
-        {"to_enterprise", [](const D& d) { return Money(d.paid_to_enterprise_minor()); },
-         Align::kRight},
-    };
-    Emit(s.format, whole, MakeTable(cols, c.deliveries()), s.out, {false, trailer});
+    return kit::PrintWithLines(s, whole, MakeTable(CallUpColumns(), c),
+                               MakeTable(DeliveryColumns(), c.deliveries()), trailer);
   };
 
   struct IssueFlags {
     MutationFlags m;
-    std::string id, agreement, quantity_t, state_owner, reason;
-    int64_t quantity_g = 0;
+    std::string id, agreement, state_owner, reason;
+    kit::MassFlags quantity;
   };
   auto f = std::make_shared<IssueFlags>();
   CLI::App* issue = Leaf(group, "issue", "Order an enterprise to sell metal to the state (admin)",
                          chosen, [f, print](Session& s) {
                            v1::IssueCallUpRequest req;
-                           if (auto st = cmd::ApplyMutationFlags(f->m, &req); !st.ok()) {
+                           if (auto st = kit::ApplyMutationFlags(f->m, &req); !st.ok()) {
                              return s.Usage(st.message());
                            }
                            req.set_call_up_id(f->id);
                            req.set_agreement_id(f->agreement);
-                           auto q = cmd::MassFlag(f->quantity_t, f->quantity_g, "quantity");
+                           auto q = kit::PositiveMass(f->quantity);
                            if (!q.ok()) return s.Usage(q.status().message());
                            req.set_quantity_g(*q);
                            req.set_state_owner(f->state_owner);
                            req.set_reason(f->reason);
-                           auto r = Commercial(s, &Stub::IssueCallUp, req);
+                           auto r = kit::Call(s, &Stub::IssueCallUp, req);
                            if (!r.ok()) return s.Fail(r.status());
-                           print(s, *r, r->call_up(), CommitLine(r->commit()));
-                           return kExitOk;
+                           return print(s, *r, r->call_up(), CommitLine(r->commit()));
                          });
-  cmd::AddMutationFlags(issue, &f->m);
+  kit::AddMutationFlags(issue, &f->m);
   issue->add_option("call_up_id", f->id, "call-up id")->required();
   issue->add_option("--agreement", f->agreement, "agreement id")->required();
-  CLI::Option* qt = issue->add_option("--quantity-t", f->quantity_t, "quantity in tonnes (exact)");
-  issue->add_option("--quantity-g", f->quantity_g, "quantity in grams")->excludes(qt);
+  kit::AddMassFlags(issue, "quantity", "quantity", &f->quantity);
   issue->add_option("--state-owner", f->state_owner, "owner of the delivered lots, e.g. NFSRA")
       ->required();
   issue->add_option("--reason", f->reason, "why")->required();
@@ -698,17 +572,16 @@ void AddCallUps(CLI::App& app, Action* chosen) {
   CLI::App* deliver = Leaf(group, "deliver", "Record whole lots delivered on a call-up (admin)",
                            chosen, [df, print](Session& s) {
                              v1::RecordCallUpDeliveryRequest req;
-                             if (auto st = cmd::ApplyMutationFlags(df->m, &req); !st.ok()) {
+                             if (auto st = kit::ApplyMutationFlags(df->m, &req); !st.ok()) {
                                return s.Usage(st.message());
                              }
                              req.set_call_up_id(df->id);
                              for (const std::string& l : df->lots) req.add_lot_ids(l);
-                             auto r = Commercial(s, &Stub::RecordCallUpDelivery, req);
+                             auto r = kit::Call(s, &Stub::RecordCallUpDelivery, req);
                              if (!r.ok()) return s.Fail(r.status());
-                             print(s, *r, r->call_up(), CommitLine(r->commit()));
-                             return kExitOk;
+                             return print(s, *r, r->call_up(), CommitLine(r->commit()));
                            });
-  cmd::AddMutationFlags(deliver, &df->m);
+  kit::AddMutationFlags(deliver, &df->m);
   deliver->add_option("call_up_id", df->id, "call-up id")->required();
   deliver->add_option("--lot", df->lots, "a lot delivered (repeat)")->required();
 
@@ -717,31 +590,27 @@ void AddCallUps(CLI::App& app, Action* chosen) {
        [id, print](Session& s) {
          v1::GetCallUpRequest req;
          req.set_call_up_id(*id);
-         auto r = Commercial(s, &Stub::GetCallUp, req);
+         auto r = kit::Call(s, &Stub::GetCallUp, req);
          if (!r.ok()) return s.Fail(r.status());
-         print(s, *r, *r, "");
-         return kExitOk;
+         return print(s, *r, *r, "");
        })
       ->add_option("call_up_id", *id, "call-up id")
       ->required();
 
   struct ListFlags {
-    PageFlags page;
+    kit::PageFlags page;
     std::string agreement;
   };
   auto lf = std::make_shared<ListFlags>();
   CLI::App* list = Leaf(group, "list", "List call-ups", chosen, [lf](Session& s) {
     v1::ListCallUpsRequest req;
     req.set_agreement_id(lf->agreement);
-    req.set_page_size(lf->page.page_size);
-    req.set_page_token(lf->page.page_token);
-    auto r = Commercial(s, &Stub::ListCallUps, req);
+    auto r = kit::ListPages(s, &Stub::ListCallUps, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(CallUpColumns(), r->call_ups()), s.out,
-         {false, MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(CallUpColumns(), r->call_ups()),
+                   {false, MoreLine(r->next_page_token())});
   });
-  AddPageFlags(list, &lf->page);
+  kit::AddPageFlags(list, &lf->page, false);
   list->add_option("--agreement", lf->agreement, "only this agreement's");
 
   struct LiftFlags {
@@ -755,15 +624,14 @@ void AddCallUps(CLI::App& app, Action* chosen) {
       "(admin)",
       chosen, [xf](Session& s) {
         v1::LiftCallUpRightsRequest req;
-        if (auto st = cmd::ApplyMutationFlags(xf->m, &req); !st.ok()) return s.Usage(st.message());
+        if (auto st = kit::ApplyMutationFlags(xf->m, &req); !st.ok()) return s.Usage(st.message());
         req.set_agreement_id(xf->agreement);
-        auto r = Commercial(s, &Stub::LiftCallUpRights, req);
+        auto r = kit::Call(s, &Stub::LiftCallUpRights, req);
         if (!r.ok()) return s.Fail(r.status());
         Columns<std::string> cols = {{"lot_id", [](const std::string& l) { return l; }}};
-        Emit(s.format, *r, MakeTable(cols, r->lot_ids()), s.out, {false, CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->lot_ids()), {false, CommitLine(r->commit())});
       });
-  cmd::AddMutationFlags(lift, &xf->m);
+  kit::AddMutationFlags(lift, &xf->m);
   lift->add_option("agreement_id", xf->agreement, "agreement id")->required();
 }
 

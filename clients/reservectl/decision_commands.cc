@@ -1,5 +1,6 @@
-#include "clients/reservectl/decision_commands.h"
-
+// reservectl commands for the DecisionService (services/decision): market data, targets,
+// ceilings, budgets, the approval policy, recommendations, the optimiser, backtests,
+// proposals and orders. Release auctions are in auction_commands.cc.
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,25 +12,17 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "clients/reservectl/command_kit.h"
+#include "clients/reservectl/decimal.h"
 #include "clients/reservectl/output.h"
 
 namespace reserve::ctl {
 namespace {
 
-using kit::Decision;
 using kit::Leaf;
 using kit::MutationFlags;
 using S = v1::DecisionService::Stub;
 
 std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
-
-template <typename E>
-absl::StatusOr<E> EnumFlag(const google::protobuf::EnumDescriptor* d, absl::string_view flag,
-                           absl::string_view text) {
-  absl::StatusOr<int> v = ParseEnum(d, text);
-  if (!v.ok()) return kit::FlagError(flag, v.status());
-  return static_cast<E>(*v);
-}
 
 // A market value for people: tonnes per year for consumption, basis points otherwise.
 std::string MarketValue(const v1::MarketPoint& p) {
@@ -177,23 +170,20 @@ const Columns<v1::Proposal>& ProposalColumns() {
 
 const Columns<v1::Proposal>& ProposalDetailColumns() {
   using P = v1::Proposal;
-  static const Columns<P> c = [] {
-    Columns<P> all = ProposalColumns();
-    Columns<P> more = {
-        {"funding", [](const P& p) { return EnumName(v1::Funding_descriptor(), p.funding()); }},
-        {"lines",
-         [](const P& p) {
-           std::vector<std::string> lines;
-           for (const v1::ProposalLine& l : p.lines()) lines.push_back(LineSummary(l));
-           return absl::StrJoin(lines, "; ");
-         }},
-        {"rejected_by", [](const P& p) { return p.rejected_by(); }},
-        {"rejection_reason", [](const P& p) { return p.rejection_reason(); }},
-        {"rationale", [](const P& p) { return p.rationale(); }},
-    };
-    all.insert(all.end(), more.begin(), more.end());
-    return all;
-  }();
+  static const Columns<P> c = Concat(
+      ProposalColumns(),
+      {
+          {"funding", [](const P& p) { return EnumName(v1::Funding_descriptor(), p.funding()); }},
+          {"lines",
+           [](const P& p) {
+             std::vector<std::string> lines;
+             for (const v1::ProposalLine& l : p.lines()) lines.push_back(LineSummary(l));
+             return absl::StrJoin(lines, "; ");
+           }},
+          {"rejected_by", [](const P& p) { return p.rejected_by(); }},
+          {"rejection_reason", [](const P& p) { return p.rejection_reason(); }},
+          {"rationale", [](const P& p) { return p.rationale(); }},
+      });
   return c;
 }
 
@@ -238,8 +228,7 @@ void AddMarket(CLI::App& app, Action* chosen) {
           return s.Usage(st.message());
         }
         v1::MarketPoint* p = req.add_points();
-        auto series =
-            EnumFlag<v1::MarketSeries>(v1::MarketSeries_descriptor(), "--series", af->series);
+        auto series = kit::EnumFlag<v1::MarketSeries>("--series", af->series);
         if (!series.ok()) return s.Usage(series.status().message());
         p->set_series(*series);
         p->set_metal(Upper(af->metal));
@@ -248,16 +237,15 @@ void AddMarket(CLI::App& app, Action* chosen) {
         *p->mutable_date() = *date;
         p->set_value(af->value);
         if (!af->tonnes_per_year.empty()) {
-          auto g = kit::Grams("--tonnes-per-year", af->tonnes_per_year);
+          auto g = kit::TonnesFlag("--tonnes-per-year", af->tonnes_per_year);
           if (!g.ok()) return s.Usage(g.status().message());
           p->set_value(*g);
         }
         p->set_source(af->source);
-        auto r = Decision(s, &S::AddMarketData, req);
+        auto r = kit::Call(s, &S::AddMarketData, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(MarketColumns(), req.points()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(MarketColumns(), req.points()),
+                       {false, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(add, &af->m, false);
   add->add_option("--series", af->series, EnumChoices(v1::MarketSeries_descriptor()))->required();
@@ -283,14 +271,13 @@ void AddMarket(CLI::App& app, Action* chosen) {
              auto text = kit::ReadInput(imf->file);
              if (!text.ok()) return s.Usage(text.status().message());
              req.set_csv(*text);
-             auto r = Decision(s, &S::ImportMarketData, req);
+             auto r = kit::Call(s, &S::ImportMarketData, req);
              if (!r.ok()) return s.Fail(r.status());
              Columns<v1::AddMarketDataResponse> cols = {
                  {"imported",
                   [](const v1::AddMarketDataResponse& x) { return absl::StrCat(x.count()); }},
              };
-             Emit(s.format, *r, MakeTable(cols, *r), s.out, {false, kit::CommitLine(r->commit())});
-             return kExitOk;
+             return s.Print(*r, MakeTable(cols, *r), {false, kit::CommitLine(r->commit())});
            });
   kit::AddMutationFlags(import, &imf->m, false);
   import->add_option("--file", imf->file, "CSV file (consumption in t/year, others in bp)")
@@ -303,7 +290,7 @@ void AddMarket(CLI::App& app, Action* chosen) {
   auto lf = std::make_shared<ListFlags>();
   CLI::App* list = Leaf(market, "list", "List one series of one metal", chosen, [lf](Session& s) {
     v1::ListMarketDataRequest req;
-    auto series = EnumFlag<v1::MarketSeries>(v1::MarketSeries_descriptor(), "--series", lf->series);
+    auto series = kit::EnumFlag<v1::MarketSeries>("--series", lf->series);
     if (!series.ok()) return s.Usage(series.status().message());
     req.set_series(*series);
     req.set_metal(Upper(lf->metal));
@@ -319,9 +306,8 @@ void AddMarket(CLI::App& app, Action* chosen) {
     }
     auto r = kit::ListPages(s, &S::ListMarketData, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(MarketColumns(), r->points()), s.out,
-         {false, kit::MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(MarketColumns(), r->points()),
+                   {false, kit::MoreLine(r->next_page_token())});
   });
   kit::AddPageFlags(list, &lf->page);
   list->add_option("--series", lf->series, EnumChoices(v1::MarketSeries_descriptor()))->required();
@@ -337,15 +323,14 @@ void AddMarket(CLI::App& app, Action* chosen) {
       Leaf(market, "history", "Every value one observation has had, from the journal", chosen,
            [hf](Session& s) {
              v1::GetMarketPointHistoryRequest req;
-             auto series =
-                 EnumFlag<v1::MarketSeries>(v1::MarketSeries_descriptor(), "--series", hf->series);
+             auto series = kit::EnumFlag<v1::MarketSeries>("--series", hf->series);
              if (!series.ok()) return s.Usage(series.status().message());
              req.set_series(*series);
              req.set_metal(Upper(hf->metal));
              auto d = kit::DateFlag("--date", hf->date);
              if (!d.ok()) return s.Usage(d.status().message());
              *req.mutable_date() = *d;
-             auto r = Decision(s, &S::GetMarketPointHistory, req);
+             auto r = kit::Call(s, &S::GetMarketPointHistory, req);
              if (!r.ok()) return s.Fail(r.status());
              using V = v1::MarketPointVersion;
              Columns<V> cols = {
@@ -354,8 +339,7 @@ void AddMarket(CLI::App& app, Action* chosen) {
                  {"value", [](const V& v) { return MarketValue(v.point()); }, Align::kRight},
                  {"source", [](const V& v) { return v.point().source(); }},
              };
-             Emit(s.format, *r, MakeTable(cols, r->versions()), s.out);
-             return kExitOk;
+             return s.Print(*r, MakeTable(cols, r->versions()));
            });
   history->add_option("--series", hf->series, EnumChoices(v1::MarketSeries_descriptor()))
       ->required();
@@ -385,9 +369,9 @@ void AddTargets(CLI::App& app, Action* chosen) {
     t->set_cover_max_days(sf->max);
     t->set_weight(sf->weight);
     if (!sf->floor.empty() || !sf->ceiling.empty() || !sf->limit.empty()) {
-      auto floor = kit::Yuan("--band-floor-per-t", sf->floor);
-      auto ceiling = kit::Yuan("--band-ceiling-per-t", sf->ceiling);
-      auto limit = kit::Yuan("--band-funding-limit", sf->limit);
+      auto floor = kit::MoneyFlag("--band-floor-per-t", sf->floor);
+      auto ceiling = kit::MoneyFlag("--band-ceiling-per-t", sf->ceiling);
+      auto limit = kit::MoneyFlag("--band-funding-limit", sf->limit);
       for (const auto* v : {&floor, &ceiling, &limit}) {
         if (!v->ok()) return s.Usage(v->status().message());
       }
@@ -396,11 +380,9 @@ void AddTargets(CLI::App& app, Action* chosen) {
       t->mutable_band()->set_funding_limit_minor(*limit);
       t->mutable_band()->set_currency(sf->currency);
     }
-    auto r = Decision(s, &S::SetTarget, req);
+    auto r = kit::Call(s, &S::SetTarget, req);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(TargetColumns(), *r), s.out,
-         {false, kit::CommitLine(r->commit())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(TargetColumns(), *r), {false, kit::CommitLine(r->commit())});
   });
   kit::AddMutationFlags(set, &sf->m, false);
   set->add_option("metal", sf->metal, "metal code")->required();
@@ -418,18 +400,16 @@ void AddTargets(CLI::App& app, Action* chosen) {
        [metal](Session& s) {
          v1::GetTargetRequest req;
          req.set_metal(Upper(*metal));
-         auto r = Decision(s, &S::GetTarget, req);
+         auto r = kit::Call(s, &S::GetTarget, req);
          if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(TargetColumns(), *r), s.out, {true, ""});
-         return kExitOk;
+         return s.Print(*r, MakeTable(TargetColumns(), *r), {true, ""});
        })
       ->add_option("metal", *metal, "metal code")
       ->required();
   Leaf(targets, "list", "List every target", chosen, [](Session& s) {
-    auto r = Decision(s, &S::ListTargets, v1::ListTargetsRequest());
+    auto r = kit::Call(s, &S::ListTargets, v1::ListTargetsRequest());
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(TargetColumns(), r->targets()), s.out);
-    return kExitOk;
+    return s.Print(*r, MakeTable(TargetColumns(), r->targets()));
   });
 }
 
@@ -449,19 +429,18 @@ void AddCeilings(CLI::App& app, Action* chosen) {
         if (auto st = kit::ApplyMutationFlags(sf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
-        auto acq = kit::Grams("--acquire-t", sf->acquire);
+        auto acq = kit::TonnesFlag("--acquire-t", sf->acquire);
         if (!acq.ok()) return s.Usage(acq.status().message());
-        auto dis = kit::Grams("--dispose-t", sf->dispose);
+        auto dis = kit::TonnesFlag("--dispose-t", sf->dispose);
         if (!dis.ok()) return s.Usage(dis.status().message());
         req.mutable_ceiling()->set_metal(Upper(sf->metal));
         req.mutable_ceiling()->set_year(sf->year);
         req.mutable_ceiling()->set_acquire_ceiling_g(*acq);
         req.mutable_ceiling()->set_dispose_ceiling_g(*dis);
-        auto r = Decision(s, &S::SetAnnualCeiling, req);
+        auto r = kit::Call(s, &S::SetAnnualCeiling, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(CeilingColumns(), r->status()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(CeilingColumns(), r->status()),
+                       {false, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(set, &sf->m, false);
   set->add_option("metal", sf->metal, "metal code")->required();
@@ -473,10 +452,9 @@ void AddCeilings(CLI::App& app, Action* chosen) {
   Leaf(ceilings, "list", "List ceilings and what is left of them", chosen, [year](Session& s) {
     v1::ListAnnualCeilingsRequest req;
     req.set_year(*year);
-    auto r = Decision(s, &S::ListAnnualCeilings, req);
+    auto r = kit::Call(s, &S::ListAnnualCeilings, req);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(CeilingColumns(), r->ceilings()), s.out);
-    return kExitOk;
+    return s.Print(*r, MakeTable(CeilingColumns(), r->ceilings()));
   })->add_option("--year", *year, "only this year");
 }
 
@@ -495,16 +473,15 @@ void AddBudget(CLI::App& app, Action* chosen) {
         if (auto st = kit::ApplyMutationFlags(sf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
-        auto amount = kit::Yuan("--amount", sf->amount);
+        auto amount = kit::MoneyFlag("--amount", sf->amount);
         if (!amount.ok()) return s.Usage(amount.status().message());
         req.set_year(sf->year);
         req.set_currency(sf->currency);
         req.set_amount_minor(*amount);
-        auto r = Decision(s, &S::SetBudget, req);
+        auto r = kit::Call(s, &S::SetBudget, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(BudgetColumns(), r->budget()), s.out,
-             {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(BudgetColumns(), r->budget()),
+                       {false, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(set, &sf->m, false);
   set->add_option("--year", sf->year, "calendar year")->required();
@@ -515,10 +492,9 @@ void AddBudget(CLI::App& app, Action* chosen) {
        [year](Session& s) {
          v1::GetBudgetRequest req;
          req.set_year(*year);
-         auto r = Decision(s, &S::GetBudget, req);
+         auto r = kit::Call(s, &S::GetBudget, req);
          if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(BudgetColumns(), r->budget()), s.out);
-         return kExitOk;
+         return s.Print(*r, MakeTable(BudgetColumns(), r->budget()));
        })
       ->add_option("--year", *year, "calendar year")
       ->required();
@@ -545,14 +521,13 @@ void AddPolicy(CLI::App& app, Action* chosen) {
         if (auto st = kit::ApplyMutationFlags(sf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
-        auto t = kit::Yuan("--two-approver-threshold", sf->threshold);
+        auto t = kit::MoneyFlag("--two-approver-threshold", sf->threshold);
         if (!t.ok()) return s.Usage(t.status().message());
         req.mutable_policy()->set_two_approver_threshold_minor(*t);
         req.mutable_policy()->set_currency(sf->currency);
-        auto r = Decision(s, &S::SetApprovalPolicy, req);
+        auto r = kit::Call(s, &S::SetApprovalPolicy, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(cols, *r), s.out, {false, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, *r), {false, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(set, &sf->m, false);
   set->add_option("--two-approver-threshold", sf->threshold,
@@ -560,10 +535,9 @@ void AddPolicy(CLI::App& app, Action* chosen) {
       ->required();
   set->add_option("--currency", sf->currency, "ISO currency")->capture_default_str();
   Leaf(policy, "get", "Show the approval policy", chosen, [](Session& s) {
-    auto r = Decision(s, &S::GetApprovalPolicy, v1::GetApprovalPolicyRequest());
+    auto r = kit::Call(s, &S::GetApprovalPolicy, v1::GetApprovalPolicyRequest());
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(cols, *r), s.out);
-    return kExitOk;
+    return s.Print(*r, MakeTable(cols, *r));
   });
 }
 
@@ -603,7 +577,7 @@ absl::StatusOr<v1::OptimiseRequest> OptimiseRequestOf(const OptimiseFlags& f) {
     *req.mutable_date() = *d;
   }
   if (!f.budget.empty()) {
-    auto b = kit::Yuan("--budget", f.budget);
+    auto b = kit::MoneyFlag("--budget", f.budget);
     if (!b.ok()) return b.status();
     req.set_budget_minor(*b);
   }
@@ -613,7 +587,7 @@ absl::StatusOr<v1::OptimiseRequest> OptimiseRequestOf(const OptimiseFlags& f) {
   req.set_months(f.months);
   for (const std::string& h : f.handling) {
     std::pair<std::string, std::string> kv = absl::StrSplit(h, absl::MaxSplits('=', 1));
-    auto v = kit::Yuan("--handling", kv.second);
+    auto v = kit::MoneyFlag("--handling", kv.second);
     if (kv.first.empty() || !v.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--handling wants DEPOT=YUAN, got '", h, "'"));
     }
@@ -650,11 +624,10 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
            [rf](Session& s) {
              auto req = RecommendRequest(*rf);
              if (!req.ok()) return s.Usage(req.status().message());
-             auto r = Decision(s, &S::GetRecommendations, *req);
+             auto r = kit::Call(s, &S::GetRecommendations, *req);
              if (!r.ok()) return s.Fail(r.status());
-             Emit(s.format, *r, MakeTable(RecommendationColumns(), r->recommendations()), s.out,
-                  {false, Explanations(*r)});
-             return kExitOk;
+             return s.Print(*r, MakeTable(RecommendationColumns(), r->recommendations()),
+                            {false, Explanations(*r)});
            });
   recommend->add_option("--date", rf->date, "as of YYYY-MM-DD (default today)");
   recommend->add_option("--metal", rf->metals, "only these metals (repeatable)");
@@ -666,7 +639,7 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
       chosen, [of](Session& s) {
         auto req = OptimiseRequestOf(*of);
         if (!req.ok()) return s.Usage(req.status().message());
-        auto r = Decision(s, &S::Optimise, *req);
+        auto r = kit::Call(s, &S::Optimise, *req);
         if (!r.ok()) return s.Fail(r.status());
         using A = v1::Allocation;
         Columns<A> cols = {
@@ -685,9 +658,7 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
         }
         lines.push_back(absl::StrCat(r->solver_status(), ": spends ", Money(r->total_cost_minor()),
                                      " of ", Money(r->budget_minor()), " ", r->currency()));
-        Emit(s.format, *r, MakeTable(cols, r->allocations()), s.out,
-             {false, absl::StrJoin(lines, "\n")});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->allocations()), {false, absl::StrJoin(lines, "\n")});
       });
   AddOptimiseFlags(optimise, of.get(), "");
 
@@ -719,7 +690,7 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
         }
         req.set_currency(bf->currency);
         if (!bf->budget.empty()) {
-          auto b = kit::Yuan("--annual-budget", bf->budget);
+          auto b = kit::MoneyFlag("--annual-budget", bf->budget);
           if (!b.ok()) return s.Usage(b.status().message());
           req.set_annual_budget_minor(*b);
         }
@@ -736,15 +707,15 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
               MassMap{"--dispose-ceiling", &bf->dispose,
                       req.mutable_disposal_ceiling_g_per_year()}}) {
           for (const std::string& spec : *mm.specs) {
-            auto kv = kit::KeyValue(mm.flag, spec);
+            auto kv = kit::KeyValueFlag(mm.flag, spec);
             if (!kv.ok()) return s.Usage(kv.status().message());
-            auto g = kit::Grams(mm.flag, kv->second);
+            auto g = kit::TonnesFlag(mm.flag, kv->second);
             if (!g.ok()) return s.Usage(g.status().message());
             (*mm.out)[kv->first] = *g;
           }
         }
         for (const std::string& spec : bf->targets) {
-          auto kv = kit::KeyValue("--target", spec);
+          auto kv = kit::KeyValueFlag("--target", spec);
           if (!kv.ok()) return s.Usage(kv.status().message());
           std::vector<std::string> days = absl::StrSplit(kv->second, ':');
           int min = 0, target = 0, max = 0;
@@ -762,7 +733,7 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
         req.set_release_proceeds_to_budget(bf->proceeds_to_budget);
         req.set_include_csv(!bf->csv.empty() || !bf->totals_csv.empty());
         req.set_include_svg(!bf->svg.empty());
-        auto r = Decision(s, &S::RunBacktest, req);
+        auto r = kit::Call(s, &S::RunBacktest, req);
         if (!r.ok()) return s.Fail(r.status());
         std::vector<std::string> written;
         for (auto [path, text] :
@@ -796,9 +767,7 @@ void AddAnalysis(CLI::App& app, Action* chosen) {
                        absl::StrCat(r->months(), " months; spend ", Money(r->spend_minor()),
                                     ", proceeds ", Money(r->proceeds_minor()), ", lapsed ",
                                     Money(r->budget_lapsed_minor()), " ", r->currency()));
-        Emit(s.format, *r, MakeTable(cols, r->totals()), s.out,
-             {false, absl::StrJoin(written, "\n")});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->totals()), {false, absl::StrJoin(written, "\n")});
       });
   backtest->add_option("--metal", bf->metals, "metals (repeatable; default: those with targets)");
   backtest->add_option("--from", bf->from, "first month YYYY-MM (default: the first with prices)");
@@ -866,48 +835,48 @@ void AddProposals(CLI::App& app, Action* chosen) {
     OptimiseFlags optimise;
   };
   auto cf = std::make_shared<CreateFlags>();
-  CLI::App* create = Leaf(
-      proposals, "create",
-      "Propose by hand (--line), from the recommendations or from the optimiser (admin)", chosen,
-      [cf](Session& s) {
-        v1::CreateProposalRequest req;
-        if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok()) return s.Usage(st.message());
-        v1::Proposal* p = req.mutable_proposal();
-        p->set_proposal_id(cf->id);
-        p->set_title(cf->title);
-        p->set_rationale(cf->rationale);
-        p->set_currency(cf->currency);
-        auto from = kit::DateFlag("--from", cf->from);
-        if (!from.ok()) return s.Usage(from.status().message());
-        auto to = kit::DateFlag("--to", cf->to);
-        if (!to.ok()) return s.Usage(to.status().message());
-        *p->mutable_valid_from() = *from;
-        *p->mutable_valid_to() = *to;
-        auto funding = EnumFlag<v1::Funding>(v1::Funding_descriptor(), "--funding", cf->funding);
-        if (!funding.ok()) return s.Usage(funding.status().message());
-        p->set_funding(*funding);
-        for (const std::string& spec : cf->lines) {
-          auto l = ParseLine(spec);
-          if (!l.ok()) return s.Usage(l.status().message());
-          *p->add_lines() = *l;
-        }
-        if (!cf->from_recommendations.empty()) {
-          auto d = kit::DateFlag("--from-recommendations", cf->from_recommendations);
-          if (!d.ok()) return s.Usage(d.status().message());
-          *req.mutable_from_recommendations()->mutable_date() = *d;
-          req.mutable_from_recommendations()->set_currency(cf->currency);
-        }
-        if (cf->from_optimiser) {
-          auto o = OptimiseRequestOf(cf->optimise);
-          if (!o.ok()) return s.Usage(o.status().message());
-          *req.mutable_from_optimiser() = *o;
-        }
-        auto r = Decision(s, &S::CreateProposal, req);
-        if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(ProposalDetailColumns(), r->proposal()), s.out,
-             {true, kit::CommitLine(r->commit())});
-        return kExitOk;
-      });
+  CLI::App* create =
+      Leaf(proposals, "create",
+           "Propose by hand (--line), from the recommendations or from the optimiser (admin)",
+           chosen, [cf](Session& s) {
+             v1::CreateProposalRequest req;
+             if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok())
+               return s.Usage(st.message());
+             v1::Proposal* p = req.mutable_proposal();
+             p->set_proposal_id(cf->id);
+             p->set_title(cf->title);
+             p->set_rationale(cf->rationale);
+             p->set_currency(cf->currency);
+             auto from = kit::DateFlag("--from", cf->from);
+             if (!from.ok()) return s.Usage(from.status().message());
+             auto to = kit::DateFlag("--to", cf->to);
+             if (!to.ok()) return s.Usage(to.status().message());
+             *p->mutable_valid_from() = *from;
+             *p->mutable_valid_to() = *to;
+             auto funding = kit::EnumFlag<v1::Funding>("--funding", cf->funding);
+             if (!funding.ok()) return s.Usage(funding.status().message());
+             p->set_funding(*funding);
+             for (const std::string& spec : cf->lines) {
+               auto l = ParseLine(spec);
+               if (!l.ok()) return s.Usage(l.status().message());
+               *p->add_lines() = *l;
+             }
+             if (!cf->from_recommendations.empty()) {
+               auto d = kit::DateFlag("--from-recommendations", cf->from_recommendations);
+               if (!d.ok()) return s.Usage(d.status().message());
+               *req.mutable_from_recommendations()->mutable_date() = *d;
+               req.mutable_from_recommendations()->set_currency(cf->currency);
+             }
+             if (cf->from_optimiser) {
+               auto o = OptimiseRequestOf(cf->optimise);
+               if (!o.ok()) return s.Usage(o.status().message());
+               *req.mutable_from_optimiser() = *o;
+             }
+             auto r = kit::Call(s, &S::CreateProposal, req);
+             if (!r.ok()) return s.Fail(r.status());
+             return s.Print(*r, MakeTable(ProposalDetailColumns(), r->proposal()),
+                            {true, kit::CommitLine(r->commit())});
+           });
   kit::AddMutationFlags(create, &cf->m, true);
   create->add_option("--id", cf->id, "proposal id (default: the request id)");
   create->add_option("--title", cf->title, "one line for people")->required();
@@ -946,11 +915,10 @@ void AddProposals(CLI::App& app, Action* chosen) {
                              }
                              req.set_proposal_id(af->id);
                              req.set_comment(af->text);
-                             auto r = Decision(s, &S::ApproveProposal, req);
+                             auto r = kit::Call(s, &S::ApproveProposal, req);
                              if (!r.ok()) return s.Fail(r.status());
-                             Emit(s.format, *r, MakeTable(ProposalColumns(), r->proposal()), s.out,
-                                  {true, kit::CommitLine(r->commit())});
-                             return kExitOk;
+                             return s.Print(*r, MakeTable(ProposalColumns(), r->proposal()),
+                                            {true, kit::CommitLine(r->commit())});
                            });
   kit::AddMutationFlags(approve, &af->m, true);
   approve->add_option("proposal_id", af->id, "proposal id")->required();
@@ -965,28 +933,18 @@ void AddProposals(CLI::App& app, Action* chosen) {
         }
         req.set_proposal_id(rf->id);
         req.set_reason(rf->text);
-        auto r = Decision(s, &S::RejectProposal, req);
+        auto r = kit::Call(s, &S::RejectProposal, req);
         if (!r.ok()) return s.Fail(r.status());
-        Emit(s.format, *r, MakeTable(ProposalColumns(), r->proposal()), s.out,
-             {true, kit::CommitLine(r->commit())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(ProposalColumns(), r->proposal()),
+                       {true, kit::CommitLine(r->commit())});
       });
   kit::AddMutationFlags(reject, &rf->m, true);
   reject->add_option("proposal_id", rf->id, "proposal id")->required();
   reject->add_option("--reason", rf->text, "why")->required();
 
-  auto id = std::make_shared<std::string>();
-  Leaf(proposals, "get", "Show a proposal", chosen,
-       [id](Session& s) {
-         v1::GetProposalRequest req;
-         req.set_proposal_id(*id);
-         auto r = Decision(s, &S::GetProposal, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(ProposalDetailColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("proposal_id", *id, "proposal id")
-      ->required();
+  kit::ShowLeaf(proposals, "get", "Show a proposal", chosen, &S::GetProposal,
+                &v1::GetProposalRequest::mutable_proposal_id, "proposal_id", "proposal id",
+                ProposalDetailColumns());
 
   struct ListFlags {
     kit::PageFlags page;
@@ -996,16 +954,14 @@ void AddProposals(CLI::App& app, Action* chosen) {
   CLI::App* list = Leaf(proposals, "list", "List proposals", chosen, [lf](Session& s) {
     v1::ListProposalsRequest req;
     if (!lf->status.empty()) {
-      auto st =
-          EnumFlag<v1::ProposalStatus>(v1::ProposalStatus_descriptor(), "--status", lf->status);
+      auto st = kit::EnumFlag<v1::ProposalStatus>("--status", lf->status);
       if (!st.ok()) return s.Usage(st.status().message());
       req.set_status(*st);
     }
     auto r = kit::ListPages(s, &S::ListProposals, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(ProposalColumns(), r->proposals()), s.out,
-         {false, kit::MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(ProposalColumns(), r->proposals()),
+                   {false, kit::MoreLine(r->next_page_token())});
   });
   kit::AddPageFlags(list, &lf->page);
   list->add_option("--status", lf->status, EnumChoices(v1::ProposalStatus_descriptor()));
@@ -1015,18 +971,9 @@ void AddOrders(CLI::App& app, Action* chosen) {
   CLI::App* orders =
       app.add_subcommand("orders", "Approved orders and what they may still buy or release");
   orders->require_subcommand(1);
-  auto id = std::make_shared<std::string>();
-  Leaf(orders, "get", "Show an order with its remaining quantity and money", chosen,
-       [id](Session& s) {
-         v1::GetOrderRequest req;
-         req.set_order_id(*id);
-         auto r = Decision(s, &S::GetOrder, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(OrderColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("order_id", *id, "order id")
-      ->required();
+  kit::ShowLeaf(orders, "get", "Show an order with its remaining quantity and money", chosen,
+                &S::GetOrder, &v1::GetOrderRequest::mutable_order_id, "order_id", "order id",
+                OrderColumns());
 
   struct ListFlags {
     kit::PageFlags page;
@@ -1036,15 +983,14 @@ void AddOrders(CLI::App& app, Action* chosen) {
   CLI::App* list = Leaf(orders, "list", "List orders", chosen, [lf](Session& s) {
     v1::ListOrdersRequest req;
     if (!lf->status.empty()) {
-      auto st = EnumFlag<v1::OrderStatus>(v1::OrderStatus_descriptor(), "--status", lf->status);
+      auto st = kit::EnumFlag<v1::OrderStatus>("--status", lf->status);
       if (!st.ok()) return s.Usage(st.status().message());
       req.set_status(*st);
     }
     auto r = kit::ListPages(s, &S::ListOrders, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(OrderColumns(), r->orders()), s.out,
-         {false, kit::MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(OrderColumns(), r->orders()),
+                   {false, kit::MoreLine(r->next_page_token())});
   });
   kit::AddPageFlags(list, &lf->page);
   list->add_option("--status", lf->status, EnumChoices(v1::OrderStatus_descriptor()));
@@ -1061,11 +1007,10 @@ void AddOrders(CLI::App& app, Action* chosen) {
                              return s.Usage(st.message());
                            }
                            req.set_order_id(cf->id);
-                           auto r = Decision(s, &S::CloseOrder, req);
+                           auto r = kit::Call(s, &S::CloseOrder, req);
                            if (!r.ok()) return s.Fail(r.status());
-                           Emit(s.format, *r, MakeTable(OrderColumns(), r->order()), s.out,
-                                {true, kit::CommitLine(r->commit())});
-                           return kExitOk;
+                           return s.Print(*r, MakeTable(OrderColumns(), r->order()),
+                                          {true, kit::CommitLine(r->commit())});
                          });
   kit::AddMutationFlags(close, &cf->m, true);
   close->add_option("order_id", cf->id, "order id")->required();

@@ -1,10 +1,11 @@
-#include "clients/reservectl/demo.h"
-
+// `reservectl demo load`: loads the demo data set (demo_data.h) into an empty store through
+// the ordinary RPCs, with request ids derived from the seed so that re-running is harmless.
 #include <google/protobuf/struct.pb.h>
 
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "clients/reservectl/command_kit.h"
 #include "clients/reservectl/demo_data.h"
 #include "clients/reservectl/output.h"
 
@@ -26,13 +27,6 @@ struct LoadFlags {
 
 using Stub = v1::InventoryService::Stub;
 
-template <typename Req, typename Resp>
-absl::Status Send(Connection& c,
-                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                  const Req& request, Resp* response) {
-  return c.Call(c.inventory(), method, request, response);
-}
-
 int Load(Session& s, const LoadFlags& f) {
   std::ifstream in(f.prices, std::ios::binary);
   if (!in) return s.Usage(absl::StrCat("--prices: cannot read ", f.prices));
@@ -47,17 +41,11 @@ int Load(Session& s, const LoadFlags& f) {
   absl::StatusOr<DemoData> data = GenerateDemo(options, *sheet);
   if (!data.ok()) return s.Usage(data.status().message());
 
-  absl::StatusOr<Connection*> c = s.connection();
-  if (!c.ok()) return s.Fail(c.status());
-  Connection& conn = **c;
-
   v1::ListDepotsRequest probe;
   probe.set_page_size(1);
-  v1::ListDepotsResponse existing;
-  if (absl::Status st = Send(conn, &Stub::ListDepots, probe, &existing); !st.ok()) {
-    return s.Fail(st);
-  }
-  if (existing.depots_size() > 0 && !f.force) {
+  auto existing = kit::Call(s, &Stub::ListDepots, probe);
+  if (!existing.ok()) return s.Fail(existing.status());
+  if (existing->depots_size() > 0 && !f.force) {
     s.out << "demo: the store already has depots; nothing loaded (--force re-sends the demo's "
              "requests, which the server answers idempotently)\n";
     return kExitOk;
@@ -67,16 +55,12 @@ int Load(Session& s, const LoadFlags& f) {
     v1::CreateDepotRequest req;
     req.set_request_id(request_id);
     *req.mutable_depot() = depot;
-    v1::DepotResponse resp;
-    if (absl::Status st = Send(conn, &Stub::CreateDepot, req, &resp); !st.ok()) return s.Fail(st);
+    if (auto r = kit::Call(s, &Stub::CreateDepot, req); !r.ok()) return s.Fail(r.status());
   }
   s.err << "demo: " << data->depots.size() << " depots\n";
 
   for (const v1::AddPriceMarksRequest& req : data->price_requests) {
-    v1::AddPriceMarksResponse resp;
-    if (absl::Status st = Send(conn, &Stub::AddPriceMarks, req, &resp); !st.ok()) {
-      return s.Fail(st);
-    }
+    if (auto r = kit::Call(s, &Stub::AddPriceMarks, req); !r.ok()) return s.Fail(r.status());
   }
   s.err << "demo: " << data->total_marks << " price marks (" << data->price_source << ")\n";
 
@@ -87,10 +71,7 @@ int Load(Session& s, const LoadFlags& f) {
     *req.mutable_business_date() = batch.business_date;
     for (const v1::Lot& lot : batch.lots) *req.add_lots() = lot;
     req.set_memo(absl::StrCat("demo data, seed ", f.seed));
-    v1::AcquireLotsResponse resp;
-    if (absl::Status st = Send(conn, &Stub::AcquireLots, req, &resp); !st.ok()) {
-      return s.Fail(st);
-    }
+    if (auto r = kit::Call(s, &Stub::AcquireLots, req); !r.ok()) return s.Fail(r.status());
     lots += batch.lots.size();
   }
   s.err << "demo: " << lots << " lots in " << data->batches.size() << " acquisitions\n";
@@ -113,8 +94,7 @@ int Load(Session& s, const LoadFlags& f) {
   for (const Summary& r : rows) {
     (*summary.mutable_fields())[r.what].set_string_value(r.count);
   }
-  Emit(s.format, summary, MakeTable(cols, rows), s.out);
-  return kExitOk;
+  return s.Print(summary, MakeTable(cols, rows));
 }
 
 }  // namespace
@@ -123,11 +103,11 @@ void AddDemoCommands(CLI::App& app, Action* chosen) {
   CLI::App* demo = app.add_subcommand("demo", "Demo data for trying the system");
   demo->require_subcommand(1);
   auto f = std::make_shared<LoadFlags>();
-  CLI::App* load = demo->add_subcommand(
-      "load",
+  CLI::App* load = kit::Leaf(
+      demo, "load",
       "Load depots, lots and Pink Sheet price marks into an empty store (admin). Deterministic "
-      "for a seed; re-running is harmless");
-  load->callback([chosen, f] { *chosen = [f](Session& s) { return Load(s, *f); }; });
+      "for a seed; re-running is harmless",
+      chosen, [f](Session& s) { return Load(s, *f); });
   load->add_option("--prices", f->prices, "World Bank Pink Sheet monthly CSV")
       ->capture_default_str();
   load->add_option("--cny-per-usd", f->cny_per_usd, "exchange rate (exact decimal)")

@@ -1,7 +1,7 @@
 // The demo data set, generated deterministically from a seed: about a dozen depots across
 // provinces, lots sized as real lots are (25 t warrant-sized up to 250 t auction lots) with
 // realistic brands, grades, ages and costs, and monthly price marks from the World Bank Pink
-// Sheet converted to CNY at a stated rate. Pure: no RPCs here (see demo.h for the loader).
+// Sheet converted to CNY at a stated rate. Pure: no RPCs here (see demo.cc for the loader).
 #ifndef RESERVE_CLIENTS_RESERVECTL_DEMO_DATA_H_
 #define RESERVE_CLIENTS_RESERVECTL_DEMO_DATA_H_
 

@@ -1,4 +1,5 @@
-// The bank's commands (FinancingService) and finance's totals; see commercial_commands.h.
+// reservectl commands for banks (FinancingService: verify, pledge, repay, enforce, consent,
+// exposure, events) and finance's totals.
 #include <string>
 #include <vector>
 
@@ -7,35 +8,21 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "clients/reservectl/commercial_commands.h"
+#include "clients/reservectl/command_kit.h"
 #include "clients/reservectl/decimal.h"
 #include "clients/reservectl/output.h"
 
 namespace reserve::ctl {
 namespace {
 
-using cmd::CommitLine;
-using cmd::DateFlag;
-using cmd::Leaf;
-using cmd::MoreLine;
-using cmd::MutationFlags;
+using kit::CommitLine;
+using kit::Leaf;
+using kit::MoreLine;
+using kit::MutationFlags;
 using Stub = v1::FinancingService::Stub;
-template <typename Req, typename Resp>
-using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
 
 // Bounds `bank events` without --follow: it stops at the head anyway; this caps a huge one.
 constexpr uint32_t kMaxEventsPrinted = 100'000;
-
-template <typename Req, typename Resp>
-absl::StatusOr<Resp> Financing(Session& s, Method<Req, Resp> method, const Req& request) {
-  absl::StatusOr<Connection*> c = s.connection();
-  if (!c.ok()) return c.status();
-  Resp response;
-  if (absl::Status st = (*c)->Call((*c)->financing(), method, request, &response); !st.ok()) {
-    return st;
-  }
-  return response;
-}
 
 std::string Bp(int64_t bp) { return absl::StrCat(FormatScaled(bp, 2, 2), "%"); }
 
@@ -89,7 +76,7 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
         v1::VerifyLotsRequest req;
         for (const std::string& l : vf->lots) req.add_lot_ids(l);
         req.set_borrower_enterprise_id(vf->borrower);
-        auto r = Financing(s, &Stub::VerifyLots, req);
+        auto r = kit::Call(s, &Stub::VerifyLots, req);
         if (!r.ok()) return s.Fail(r.status());
         using V = v1::LotVerification;
         Columns<V> cols = {
@@ -108,53 +95,39 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
                return v.metal().empty() ? "" : Bool(v.depot_approved_for_pledge());
              }},
         };
-        Emit(s.format, *r, MakeTable(cols, r->lots()), s.out,
-             {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
-        return kExitOk;
+        return s.Print(*r, MakeTable(cols, r->lots()),
+                       {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
       });
   verify->add_option("lot_ids", vf->lots, "lot ids")->required();
   verify->add_option("--borrower", vf->borrower, "also check the lots are this enterprise's");
 
   struct ListFlags {
-    int page_size = 0;
-    std::string page_token, status;
+    kit::PageFlags page;
+    std::string status;
   };
   auto lf = std::make_shared<ListFlags>();
   CLI::App* list = Leaf(bank, "pledges", "List your pledges", chosen, [lf](Session& s) {
     v1::ListPledgesRequest req;
-    req.set_page_size(lf->page_size);
-    req.set_page_token(lf->page_token);
     if (!lf->status.empty()) {
-      auto status = ParseEnum(v1::PledgeStatus_descriptor(), lf->status);
-      if (!status.ok()) return s.Usage(absl::StrCat("--status: ", status.status().message()));
-      req.set_status(static_cast<v1::PledgeStatus>(*status));
+      auto status = kit::EnumFlag<v1::PledgeStatus>("--status", lf->status);
+      if (!status.ok()) return s.Usage(status.status().message());
+      req.set_status(*status);
     }
-    auto r = Financing(s, &Stub::ListPledges, req);
+    auto r = kit::ListPages(s, &Stub::ListPledges, req, lf->page);
     if (!r.ok()) return s.Fail(r.status());
-    Emit(s.format, *r, MakeTable(PledgeColumns(), r->pledges()), s.out,
-         {false, MoreLine(r->next_page_token())});
-    return kExitOk;
+    return s.Print(*r, MakeTable(PledgeColumns(), r->pledges()),
+                   {false, MoreLine(r->next_page_token())});
   });
-  list->add_option("--page-size", lf->page_size, "rows per page (default 100, max 1000)");
-  list->add_option("--page-token", lf->page_token, "continue from this token");
+  kit::AddPageFlags(list, &lf->page, false);
   list->add_option("--status", lf->status, EnumChoices(v1::PledgeStatus_descriptor()));
 
-  auto id = std::make_shared<std::string>();
-  Leaf(bank, "get", "Show one of your pledges", chosen,
-       [id](Session& s) {
-         v1::GetPledgeRequest req;
-         req.set_pledge_id(*id);
-         auto r = Financing(s, &Stub::GetPledge, req);
-         if (!r.ok()) return s.Fail(r.status());
-         Emit(s.format, *r, MakeTable(PledgeColumns(), *r), s.out, {true, ""});
-         return kExitOk;
-       })
-      ->add_option("pledge_id", *id, "pledge id")
-      ->required();
+  kit::ShowLeaf(bank, "get", "Show one of your pledges", chosen, &Stub::GetPledge,
+                &v1::GetPledgeRequest::mutable_pledge_id, "pledge_id", "pledge id",
+                PledgeColumns());
 
   Leaf(bank, "exposure", "Your active pledges valued at the latest marked price", chosen,
        [](Session& s) {
-         auto r = Financing(s, &Stub::GetExposure, v1::GetExposureRequest());
+         auto r = kit::Call(s, &Stub::GetExposure, v1::GetExposureRequest());
          if (!r.ok()) return s.Fail(r.status());
          using E = v1::ExposureRow;
          Columns<E> cols = {
@@ -175,9 +148,8 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
              {"margin_call", [](const E& e) { return Bool(e.in_margin_call()); }},
              {"currency", [](const E& e) { return e.currency(); }},
          };
-         Emit(s.format, *r, MakeTable(cols, r->rows()), s.out,
-              {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
-         return kExitOk;
+         return s.Print(*r, MakeTable(cols, r->rows()),
+                        {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
        });
 
   struct EventFlags {
@@ -205,7 +177,7 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
              absl::StatusOr<Connection*> c = s.connection();
              if (!c.ok()) return s.Fail(c.status());
              auto ctx = (*c)->StreamContext(ef->follow);
-             auto reader = (*c)->financing().WatchEvents(ctx.get(), req);
+             auto reader = (*c)->stub<Stub>().WatchEvents(ctx.get(), req);
              v1::PledgeEvent e;
              if (s.format == Format::kTable) {
                s.out << absl::StrFormat("%-10s  %-10s  %-11s  %s\n", "cursor", "date", "kind",
@@ -249,27 +221,27 @@ void AddBankMutations(CLI::App* bank, Action* chosen) {
       Leaf(bank, "pledge", "Register your lien on lots for a loan (fails if any lot is not free)",
            chosen, [pf](Session& s) {
              v1::CreatePledgeRequest req;
-             if (auto st = cmd::ApplyMutationFlags(pf->m, &req); !st.ok())
+             if (auto st = kit::ApplyMutationFlags(pf->m, &req); !st.ok())
                return s.Usage(st.message());
              req.set_borrower_enterprise_id(pf->borrower);
              for (const std::string& l : pf->lots) req.add_lot_ids(l);
-             auto principal = cmd::MoneyFlag(pf->principal, "--principal");
+             auto principal = kit::MoneyFlag("--principal", pf->principal);
              if (!principal.ok()) return s.Usage(principal.status().message());
              req.set_principal_minor(*principal);
              req.set_currency(pf->currency);
              req.set_interest_rate_bp(pf->rate_bp);
-             auto maturity = DateFlag(pf->maturity, "--maturity");
+             auto maturity = kit::DateFlag("--maturity", pf->maturity);
              if (!maturity.ok()) return s.Usage(maturity.status().message());
              *req.mutable_maturity_date() = *maturity;
              req.set_max_ltv_bp(pf->max_ltv_bp);
              req.set_margin_call_ltv_bp(pf->margin_call_ltv_bp);
              req.set_loan_reference(pf->reference);
-             auto r = Financing(s, &Stub::CreatePledge, req);
+             auto r = kit::Call(s, &Stub::CreatePledge, req);
              if (!r.ok()) return s.Fail(r.status());
              PrintPledge(s, *r);
              return kExitOk;
            });
-  cmd::AddMutationFlags(pledge, &pf->m);
+  kit::AddMutationFlags(pledge, &pf->m);
   pledge->add_option("--borrower", pf->borrower, "the enterprise owning the lots")->required();
   pledge->add_option("--lot", pf->lots, "a lot (repeat; one metal)")->required();
   pledge->add_option("--principal", pf->principal, "loan amount, major units (exact, 2 decimals)")
@@ -293,16 +265,16 @@ void AddBankMutations(CLI::App* bank, Action* chosen) {
   CLI::App* repay =
       Leaf(bank, "repay", "The loan is repaid: release the pledge", chosen, [rf](Session& s) {
         v1::RepayPledgeRequest req;
-        if (auto st = cmd::ApplyMutationFlags(rf->m, &req); !st.ok()) {
+        if (auto st = kit::ApplyMutationFlags(rf->m, &req); !st.ok()) {
           return s.Usage(st.message());
         }
         req.set_pledge_id(rf->id);
-        auto r = Financing(s, &Stub::RepayPledge, req);
+        auto r = kit::Call(s, &Stub::RepayPledge, req);
         if (!r.ok()) return s.Fail(r.status());
         PrintPledge(s, *r);
         return kExitOk;
       });
-  cmd::AddMutationFlags(repay, &rf->m);
+  kit::AddMutationFlags(repay, &rf->m);
   repay->add_option("pledge_id", rf->id, "pledge id")->required();
 
   auto nf = std::make_shared<IdFlags>();
@@ -312,15 +284,15 @@ void AddBankMutations(CLI::App* bank, Action* chosen) {
       "the state's call-up right",
       chosen, [nf](Session& s) {
         v1::EnforcePledgeRequest req;
-        if (auto st = cmd::ApplyMutationFlags(nf->m, &req); !st.ok()) return s.Usage(st.message());
+        if (auto st = kit::ApplyMutationFlags(nf->m, &req); !st.ok()) return s.Usage(st.message());
         req.set_pledge_id(nf->id);
         req.set_reason(nf->reason);
-        auto r = Financing(s, &Stub::EnforcePledge, req);
+        auto r = kit::Call(s, &Stub::EnforcePledge, req);
         if (!r.ok()) return s.Fail(r.status());
         PrintPledge(s, *r);
         return kExitOk;
       });
-  cmd::AddMutationFlags(enforce, &nf->m);
+  kit::AddMutationFlags(enforce, &nf->m);
   enforce->add_option("pledge_id", nf->id, "pledge id")->required();
   enforce->add_option("--reason", nf->reason, "why")->required();
 
@@ -328,17 +300,17 @@ void AddBankMutations(CLI::App* bank, Action* chosen) {
   CLI::App* consent = Leaf(bank, "consent", "Consent to a call-up taking your pledged lots", chosen,
                            [cf](Session& s) {
                              v1::ConsentToCallUpRequest req;
-                             if (auto st = cmd::ApplyMutationFlags(cf->m, &req); !st.ok()) {
+                             if (auto st = kit::ApplyMutationFlags(cf->m, &req); !st.ok()) {
                                return s.Usage(st.message());
                              }
                              req.set_pledge_id(cf->id);
                              req.set_call_up_id(cf->call_up);
-                             auto r = Financing(s, &Stub::ConsentToCallUp, req);
+                             auto r = kit::Call(s, &Stub::ConsentToCallUp, req);
                              if (!r.ok()) return s.Fail(r.status());
                              PrintPledge(s, *r);
                              return kExitOk;
                            });
-  cmd::AddMutationFlags(consent, &cf->m);
+  kit::AddMutationFlags(consent, &cf->m);
   consent->add_option("pledge_id", cf->id, "pledge id")->required();
   consent->add_option("--call-up", cf->call_up, "call-up id")->required();
 }
@@ -355,7 +327,7 @@ void AddFinancingCommands(CLI::App& app, Action* chosen) {
   financing->require_subcommand(1);
   Leaf(financing, "totals", "Active pledges, principal and collateral per metal; no bank named",
        chosen, [](Session& s) {
-         auto r = Financing(s, &Stub::GetFinancingTotals, v1::GetFinancingTotalsRequest());
+         auto r = kit::Call(s, &Stub::GetFinancingTotals, v1::GetFinancingTotalsRequest());
          if (!r.ok()) return s.Fail(r.status());
          using T = v1::FinancingTotalsRow;
          Columns<T> cols = {
@@ -370,9 +342,8 @@ void AddFinancingCommands(CLI::App& app, Action* chosen) {
              {"enforced", [](const T& t) { return absl::StrCat(t.enforced_pledges()); },
               Align::kRight},
          };
-         Emit(s.format, *r, MakeTable(cols, r->rows()), s.out,
-              {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
-         return kExitOk;
+         return s.Print(*r, MakeTable(cols, r->rows()),
+                        {false, absl::StrCat("as of journal seq ", r->as_of_seq())});
        });
 }
 

@@ -59,6 +59,26 @@ Table MakeTable(const Columns<Row>& columns, const Container& rows) {
   return t;
 }
 
+// `first`'s columns, then `more`'s (a detail view that extends a list view).
+template <typename Row>
+Columns<Row> Concat(Columns<Row> first, const Columns<Row>& more) {
+  first.insert(first.end(), more.begin(), more.end());
+  return first;
+}
+
+// `inner`'s columns for a message that holds an `Inner`: the same headers and alignment, each
+// cell read through `part` (a getter such as &v1::GetDepotResponse::depot).
+template <typename Outer, typename Inner, typename Part>
+Columns<Outer> Nested(const Columns<Inner>& inner, Part part) {
+  Columns<Outer> out;
+  for (const Column<Inner>& c : inner) {
+    out.push_back({c.header,
+                   [cell = c.cell, part](const Outer& o) { return cell(std::invoke(part, o)); },
+                   c.align});
+  }
+  return out;
+}
+
 // A single message as a one-row table.
 template <typename Row>
 Table MakeTable(const Columns<Row>& columns, const Row& row) {

@@ -2,10 +2,6 @@
 // `reservectl` (RESERVECTL_BINARY) run as a subprocess, checking what a person or a script
 // sees: the table, JSON and CSV output, the error line and the exit status, and the demo
 // loader's counts and idempotency.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,29 +12,21 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/process.h"
+#include "tests/support/reservectl_runner.h"
 
 namespace reserve {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::Lines;
 using ::testing::StartsWith;
+using Result = testing::CommandResult;
 
 constexpr char kAdminToken[] = "admin-token-for-reservectl-tests";
 constexpr char kFinanceToken[] = "finance-token-for-reservectl-tests";
 constexpr char kApproverToken[] = "approver-token-for-reservectl-tests";
 constexpr int kDemoLots = 50;
 constexpr int kDemoSeed = 3;
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  absl::StatusOr<std::string> text = testing::ReadFile(path);
-  return text.ok() ? *text : "";
-}
 
 class ReservectlTest : public ::testing::Test {
  protected:
@@ -73,43 +61,7 @@ class ReservectlTest : public ::testing::Test {
 
   // Runs reservectl against the test server with `token` (admin unless given).
   static Result Ctl(std::vector<std::string> args, const std::string& token = kAdminToken) {
-    static int counter = 0;
-    ++counter;
-    const std::string out_path = dir_->Sub(absl::StrCat("ctl.", counter, ".out"));
-    const std::string err_path = dir_->Sub(absl::StrCat("ctl.", counter, ".err"));
-    std::vector<std::string> argv = {RESERVECTL_BINARY, "--address", server_->address()};
-    if (!token.empty()) {
-      argv.push_back("--token");
-      argv.push_back(token);
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    Result r;
-    pid_t pid = fork();
-    if (pid == 0) {
-      int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      unsetenv("RESERVE_TOKEN");
-      unsetenv("RESERVE_ADDRESS");
-      execv(c_argv[0], c_argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out_path);
-    r.err = Slurp(err_path);
-    return r;
-  }
-
-  static std::vector<std::string> Lines(const std::string& text) {
-    std::vector<std::string> lines =
-        absl::StrSplit(text, absl::ByAnyChar("\r\n"), absl::SkipEmpty());
-    return lines;
+    return testing::RunReservectl(RESERVECTL_BINARY, dir_->path(), server_->address(), token, args);
   }
 
   // Lines of a lots CSV that are the header or demo lots (other tests add "CLI-" lots).
@@ -175,36 +127,38 @@ TEST_F(ReservectlTest, TableJsonAndCsvOutput) {
 }
 
 TEST_F(ReservectlTest, AcquireTransferReleaseThroughTheCli) {
-  Result acquired = Ctl({"lots",
-                         "acquire",
-                         "--lot-id",
-                         "CLI-CU-1",
-                         "--metal",
-                         "cu",
-                         "--grade",
-                         "Cu-CATH-1",
-                         "--brand",
-                         "Jiangxi Copper Guixi",
-                         "--form",
-                         "cathode bundle",
-                         "--pieces",
-                         "10",
-                         "--net-mass-t",
-                         "25.125",
-                         "--depot",
-                         "HB-XG-420",
-                         "--year-produced",
-                         "2024",
-                         "--cost",
-                         "1700000.00",
-                         "--class",
-                         "central",
-                         "--owner",
-                         "NFSRA",
-                         "--date",
-                         "2025-06-01",
-                         "--request-id",
-                         "cli-acquire-1"});
+  // One lot, every field from flags, with a request id of its own.
+  const std::vector<std::string> acquire = {"lots",
+                                            "acquire",
+                                            "--lot-id",
+                                            "CLI-CU-1",
+                                            "--metal",
+                                            "cu",
+                                            "--grade",
+                                            "Cu-CATH-1",
+                                            "--brand",
+                                            "Jiangxi Copper Guixi",
+                                            "--form",
+                                            "cathode bundle",
+                                            "--pieces",
+                                            "10",
+                                            "--net-mass-t",
+                                            "25.125",
+                                            "--depot",
+                                            "HB-XG-420",
+                                            "--year-produced",
+                                            "2024",
+                                            "--cost",
+                                            "1700000.00",
+                                            "--class",
+                                            "central",
+                                            "--owner",
+                                            "NFSRA",
+                                            "--date",
+                                            "2025-06-01",
+                                            "--request-id",
+                                            "cli-acquire-1"};
+  Result acquired = Ctl(acquire);
   ASSERT_EQ(acquired.exit_code, 0) << acquired.err;
   EXPECT_THAT(acquired.out, HasSubstr("CLI-CU-1"));
   EXPECT_THAT(acquired.out, HasSubstr("committed: seq "));
@@ -215,36 +169,7 @@ TEST_F(ReservectlTest, AcquireTransferReleaseThroughTheCli) {
   EXPECT_THAT(got.out, HasSubstr("\"cost_minor\": \"170000000\""));
 
   // Same request id and content: the original result, marked as a replay.
-  Result retry = Ctl({"lots",
-                      "acquire",
-                      "--lot-id",
-                      "CLI-CU-1",
-                      "--metal",
-                      "cu",
-                      "--grade",
-                      "Cu-CATH-1",
-                      "--brand",
-                      "Jiangxi Copper Guixi",
-                      "--form",
-                      "cathode bundle",
-                      "--pieces",
-                      "10",
-                      "--net-mass-t",
-                      "25.125",
-                      "--depot",
-                      "HB-XG-420",
-                      "--year-produced",
-                      "2024",
-                      "--cost",
-                      "1700000.00",
-                      "--class",
-                      "central",
-                      "--owner",
-                      "NFSRA",
-                      "--date",
-                      "2025-06-01",
-                      "--request-id",
-                      "cli-acquire-1"});
+  Result retry = Ctl(acquire);
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
   EXPECT_THAT(retry.out, HasSubstr("replayed: seq "));
 

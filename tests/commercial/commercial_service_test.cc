@@ -5,10 +5,8 @@
 #include "services/commercial/commercial_service.h"
 
 #include <grpcpp/grpcpp.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -22,17 +20,16 @@
 #include "reserve/v1/financing.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
 #include "services/commercial/financing_service.h"
-#include "services/common/auth.h"
-#include "services/common/grpc_status.h"
 #include "services/inventory/inventory_service.h"
-#include "services/ledger/testing/in_process_server.h"
-#include "storage/errors.h"
-#include "storage/rocks_ledger.h"
+#include "tests/support/service_env.h"
 
 namespace reserve {
 namespace {
 
+using testing::Day;
 using ::testing::ElementsAre;
+using testing::Outcome;
+using testing::OwnChannel;
 
 constexpr int64_t kTonne = 1'000'000;
 constexpr char kTokens[] =
@@ -45,120 +42,67 @@ constexpr char kTokens[] =
     "ent-b-token ent-b-clerk enterprise:ent-b\n"
     "two-banks-token sly bank:icbc,bank:boc\n";
 
-struct Outcome {
-  absl::Status status;
-  absl::StatusCode code() const { return status.code(); }
-  std::optional<std::string> reason() const { return ReasonOf(status); }
-  std::optional<std::string> field() const { return FieldOf(status); }
-};
-
-v1::Date Day(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
-// A channel of its own (its own TCP connection), so two banks really race.
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
-
 using Inv = v1::InventoryService::Stub;
 using Com = v1::CommercialReserveService::Stub;
 using Fin = v1::FinancingService::Stub;
 
-class CommercialServiceTest : public ::testing::TestWithParam<std::string> {
+class CommercialServiceTest : public testing::ServiceTest {
  protected:
+  CommercialServiceTest() : ServiceTest(kTokens, "commercial_service_test") {}
+
   void SetUp() override {
-    if (GetParam() == "split") {
-      auto ls = testing::InProcessLedgerServer::Start();
-      ASSERT_TRUE(ls.ok()) << ls.status();
-      ledger_server_ = *std::move(ls);
-    } else {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "commercial_service_test.XXXXXX").string();
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-    }
-    auto tokens = TokenTable::Parse(kTokens, "test");
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    authorizer_ = std::make_unique<Authorizer>(*std::move(tokens));
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
     ASSERT_NO_FATAL_FAILURE(Start());
   }
 
-  void TearDown() override {
-    Stop();
-    ledger_server_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { Stop(); }
 
-  // Opens the ledger (embedded) and starts the three services on a fresh port.
+  // Starts the three services over the ledger on a fresh port.
   void Start() {
-    if (GetParam() == "split") {
-      ledger_ = &ledger_server_->remote();
-    } else {
-      auto l = ledger::RocksLedger::Open({.directory = dir_ + "/db", .sync_writes = false});
-      ASSERT_TRUE(l.ok()) << l.status();
-      rocks_ = *std::move(l);
-      ledger_ = rocks_.get();
-    }
-    auto inventory = InventoryServiceImpl::Create(*ledger_, *authorizer_);
+    auto inventory = InventoryServiceImpl::Create(ledger(), authorizer());
     ASSERT_TRUE(inventory.ok()) << inventory.status();
     inventory_ = *std::move(inventory);
-    auto commercial = CommercialReserveServiceImpl::Create(*ledger_, *authorizer_);
+    auto commercial = CommercialReserveServiceImpl::Create(ledger(), authorizer());
     ASSERT_TRUE(commercial.ok()) << commercial.status();
     commercial_ = *std::move(commercial);
     FinancingServiceOptions options;
     options.follower.retry_backoff = absl::Milliseconds(20);
-    auto financing = FinancingServiceImpl::Create(*ledger_, *authorizer_, options);
+    auto financing = FinancingServiceImpl::Create(ledger(), authorizer(), options);
     ASSERT_TRUE(financing.ok()) << financing.status();
     financing_ = *std::move(financing);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(inventory_.get());
-    builder.RegisterService(commercial_.get());
-    builder.RegisterService(financing_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    address_ = absl::StrCat("127.0.0.1:", port);
-    auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-    inv_ = v1::InventoryService::NewStub(channel);
-    com_ = v1::CommercialReserveService::NewStub(channel);
-    fin_ = v1::FinancingService::NewStub(channel);
+    auto server =
+        testing::TestServer::Start({inventory_.get(), commercial_.get(), financing_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    address_ = server_->address();
+    inv_ = server_->NewStub<v1::InventoryService>();
+    com_ = server_->NewStub<v1::CommercialReserveService>();
+    fin_ = server_->NewStub<v1::FinancingService>();
   }
 
-  // Stops the server and the services (and closes the embedded ledger): a restart.
+  // Stops the server and the services.
   void Stop() {
     if (financing_ != nullptr) financing_->BeginShutdown();
-    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
     server_.reset();
     financing_.reset();
     commercial_.reset();
     inventory_.reset();
-    rocks_.reset();
-    ledger_ = nullptr;
   }
 
+  // A restart: the services stop, the embedded store is closed and opened again.
   void Restart() {
     Stop();
+    ASSERT_TRUE(test_ledger().Reopen().ok());
     ASSERT_NO_FATAL_FAILURE(Start());
   }
 
   template <typename Stub, typename Req, typename Resp>
   Outcome Call(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                const Req& request, Resp* response, absl::string_view token = "admin-token") {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    return Outcome{FromGrpcStatus((stub.*method)(&context, request, response))};
+    return testing::CallAs(stub, method, request, response, token);
   }
 
-  uint64_t Head() { return ledger_->GetHead()->seq; }
+  uint64_t Head() { return ledger().GetHead()->seq; }
 
   // ---- Set-up through the wire ----
   void MakeDepot(const std::string& id, bool approved) {
@@ -261,13 +205,11 @@ class CommercialServiceTest : public ::testing::TestWithParam<std::string> {
   // Events of `token`'s bank after `cursor`, up to the head (follow = false).
   std::vector<v1::PledgeEvent> Events(absl::string_view token, uint64_t after_seq = 0,
                                       uint32_t after_index = 0) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    std::unique_ptr<grpc::ClientContext> context = testing::ContextWithToken(token);
     v1::WatchEventsRequest req;
     req.set_after_seq(after_seq);
     req.set_after_index(after_index);
-    auto reader = fin_->WatchEvents(&context, req);
+    auto reader = fin_->WatchEvents(context.get(), req);
     std::vector<v1::PledgeEvent> out;
     v1::PledgeEvent e;
     while (reader->Read(&e)) out.push_back(e);
@@ -290,15 +232,10 @@ class CommercialServiceTest : public ::testing::TestWithParam<std::string> {
     Price(Day(2024, 2, 1), 6'000'000);
   }
 
-  std::string dir_;
-  std::unique_ptr<testing::InProcessLedgerServer> ledger_server_;
-  std::unique_ptr<ledger::RocksLedger> rocks_;
-  ledger::Ledger* ledger_ = nullptr;
-  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<InventoryServiceImpl> inventory_;
   std::unique_ptr<CommercialReserveServiceImpl> commercial_;
   std::unique_ptr<FinancingServiceImpl> financing_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::TestServer> server_;
   std::string address_;
   std::unique_ptr<Inv> inv_;
   std::unique_ptr<Com> com_;
@@ -872,10 +809,8 @@ TEST_P(CommercialServiceTest, RetriesReplayAndReusedIdsAreRefused) {
   EXPECT_EQ(reused.reason(), "REQUEST_ID_REUSED");
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, CommercialServiceTest, ::testing::Values("embedded", "split"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+INSTANTIATE_TEST_SUITE_P(Deployments, CommercialServiceTest, testing::kDeployments,
+                         testing::DeploymentName);
 
 }  // namespace
 }  // namespace reserve

@@ -17,6 +17,7 @@
 #include "reserve/v1/inventory.grpc.pb.h"
 #include "tests/server/process.h"
 #include "tests/server/server_env.h"
+#include "tests/support/service_env.h"
 
 namespace reserve::testing {
 namespace {
@@ -24,22 +25,6 @@ namespace {
 constexpr char kAdmin[] = "tok-events-admin-0123456789";
 constexpr char kBank[] = "tok-events-icbc-0123456789";
 constexpr int64_t kTonne = 1'000'000;
-constexpr auto kDeadline = std::chrono::seconds(60);
-
-v1::Date Day(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
-std::unique_ptr<grpc::ClientContext> Context(absl::string_view token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + kDeadline);
-  ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  return ctx;
-}
 
 class EventsRestartTest : public ::testing::Test {
  protected:
@@ -82,7 +67,7 @@ class EventsRestartTest : public ::testing::Test {
     m->set_currency("CNY");
     m->set_source("test");
     v1::AddPriceMarksResponse resp;
-    Ok(inv_->AddPriceMarks(Context(kAdmin).get(), req, &resp), "AddPriceMarks");
+    Ok(inv_->AddPriceMarks(ContextWithToken(kAdmin).get(), req, &resp), "AddPriceMarks");
   }
 
   // Pledges `lot` for the bank; retries NO_PRICE_MARK until the follower marked the price.
@@ -99,7 +84,7 @@ class EventsRestartTest : public ::testing::Test {
     req.set_margin_call_ltv_bp(8000);
     for (int attempt = 0; attempt < 600; ++attempt) {
       v1::PledgeResponse resp;
-      grpc::Status s = fin_->CreatePledge(Context(kBank).get(), req, &resp);
+      grpc::Status s = fin_->CreatePledge(ContextWithToken(kBank).get(), req, &resp);
       if (s.ok()) return resp.pledge().pledge_id();
       if (s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
         ADD_FAILURE() << s.error_message();
@@ -118,7 +103,7 @@ class EventsRestartTest : public ::testing::Test {
     req.set_after_index(after_index);
     req.set_follow(true);
     req.set_max_events(count);
-    auto ctx = Context(kBank);
+    auto ctx = ContextWithToken(kBank);
     auto reader = fin_->WatchEvents(ctx.get(), req);
     std::vector<v1::PledgeEvent> out;
     v1::PledgeEvent e;
@@ -148,7 +133,7 @@ TEST_F(EventsRestartTest, StreamResumesAfterSigkillWithNothingLostOrRepeated) {
     d->set_approved_for_pledge(true);
     (*d->mutable_capacity_g())["CU"] = 1000 * kTonne;
     v1::DepotResponse resp;
-    Ok(inv_->CreateDepot(Context(kAdmin).get(), req, &resp), "CreateDepot");
+    Ok(inv_->CreateDepot(ContextWithToken(kAdmin).get(), req, &resp), "CreateDepot");
   }
   {
     v1::EnrolEnterpriseRequest req;
@@ -160,7 +145,7 @@ TEST_F(EventsRestartTest, StreamResumesAfterSigkillWithNothingLostOrRepeated) {
     e->add_metals("CU");
     e->add_depot_ids("D1");
     v1::EnterpriseResponse resp;
-    Ok(com_->EnrolEnterprise(Context(kAdmin).get(), req, &resp), "EnrolEnterprise");
+    Ok(com_->EnrolEnterprise(ContextWithToken(kAdmin).get(), req, &resp), "EnrolEnterprise");
   }
   {
     v1::AcquireLotsRequest req;
@@ -184,7 +169,7 @@ TEST_F(EventsRestartTest, StreamResumesAfterSigkillWithNothingLostOrRepeated) {
       l->set_owner("ent-a");
     }
     v1::AcquireLotsResponse resp;
-    Ok(inv_->AcquireLots(Context(kAdmin).get(), req, &resp), "AcquireLots");
+    Ok(inv_->AcquireLots(ContextWithToken(kAdmin).get(), req, &resp), "AcquireLots");
   }
   Price(1, 6'000'000);
   const std::string p1 = Pledge("p1", "L1", 30'000'000);
@@ -195,7 +180,7 @@ TEST_F(EventsRestartTest, StreamResumesAfterSigkillWithNothingLostOrRepeated) {
   {
     v1::WatchEventsRequest req;
     req.set_follow(true);
-    auto ctx = Context(kBank);
+    auto ctx = ContextWithToken(kBank);
     auto reader = fin_->WatchEvents(ctx.get(), req);
     ASSERT_TRUE(reader->Read(&last));
     ASSERT_TRUE(reader->Read(&last));
@@ -217,7 +202,7 @@ TEST_F(EventsRestartTest, StreamResumesAfterSigkillWithNothingLostOrRepeated) {
     *req.mutable_business_date() = Day(2024, 4, 1);
     req.set_pledge_id(p1);
     v1::PledgeResponse resp;
-    Ok(fin_->RepayPledge(Context(kBank).get(), req, &resp), "RepayPledge");
+    Ok(fin_->RepayPledge(ContextWithToken(kBank).get(), req, &resp), "RepayPledge");
   }
   Price(10, 5'000'000);  // p2: 41,400,000 / 50,000,000 = 82.8% >= 80%
   std::vector<v1::PledgeEvent> resumed = Follow(last.seq(), last.index(), 2);

@@ -1,8 +1,6 @@
 // reservectl's commercial-reserve and bank commands end to end: the real `reserved` on
 // 127.0.0.1:0 and the real `reservectl` as a subprocess, as an administrator, two banks, an
 // enterprise and finance would use them: what they see, the error line, the exit status.
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -16,24 +14,21 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/process.h"
+#include "tests/support/reservectl_runner.h"
 
 namespace reserve {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::Lines;
 using ::testing::StartsWith;
+using Result = testing::CommandResult;
 
 constexpr char kAdmin[] = "admin-token-for-ctl-commercial";
 constexpr char kIcbc[] = "icbc-token-for-ctl-commercial";
 constexpr char kBoc[] = "boc-token-for-ctl-commercial";
 constexpr char kEnterprise[] = "jinchuan-token-for-ctl-commercial";
 constexpr char kFinance[] = "finance-token-for-ctl-commercial";
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
 
 class ReservectlCommercialTest : public ::testing::Test {
  protected:
@@ -58,33 +53,7 @@ class ReservectlCommercialTest : public ::testing::Test {
   }
 
   Result Ctl(std::vector<std::string> args, const std::string& token = kAdmin) {
-    ++counter_;
-    const std::string out_path = dir_->Sub(absl::StrCat("ctl.", counter_, ".out"));
-    const std::string err_path = dir_->Sub(absl::StrCat("ctl.", counter_, ".err"));
-    std::vector<std::string> argv = {RESERVECTL_BINARY, "--address", server_->address(), "--token",
-                                     token};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    pid_t pid = fork();
-    if (pid == 0) {
-      int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      unsetenv("RESERVE_TOKEN");
-      unsetenv("RESERVE_ADDRESS");
-      execv(c_argv[0], c_argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = testing::ReadFile(out_path).value_or("");
-    r.err = testing::ReadFile(err_path).value_or("");
-    return r;
+    return testing::RunReservectl(RESERVECTL_BINARY, dir_->path(), server_->address(), token, args);
   }
 
   // Runs and requires exit 0.
@@ -92,10 +61,6 @@ class ReservectlCommercialTest : public ::testing::Test {
     Result r = Ctl(args, token);
     EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << r.err << r.out;
     return r;
-  }
-
-  static std::vector<std::string> Lines(const std::string& text) {
-    return absl::StrSplit(text, '\n', absl::SkipEmpty());
   }
 
   // The value of `field` in a vertical (field value) table.
@@ -110,7 +75,6 @@ class ReservectlCommercialTest : public ::testing::Test {
 
   std::unique_ptr<testing::ScratchDir> dir_;
   std::unique_ptr<testing::ReservedProcess> server_;
-  int counter_ = 0;
 };
 
 TEST_F(ReservectlCommercialTest, APilotFromEnrolmentToCallUp) {

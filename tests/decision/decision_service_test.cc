@@ -6,10 +6,8 @@
 #include "services/decision/decision_service.h"
 
 #include <grpcpp/grpcpp.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -25,19 +23,17 @@
 #include "gtest/gtest.h"
 #include "reserve/v1/decision.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
-#include "services/common/auth.h"
-#include "services/common/grpc_status.h"
 #include "services/decision/engine/price_table.h"
 #include "services/decision/orders.h"
 #include "services/inventory/inventory_service.h"
-#include "services/ledger/testing/in_process_server.h"
-#include "storage/errors.h"
-#include "storage/rocks_ledger.h"
+#include "tests/support/service_env.h"
 
 namespace reserve {
 namespace {
 
+using testing::Day;
 using ::testing::ElementsAre;
+using testing::Outcome;
 using Dec = v1::DecisionService::Stub;
 using Inv = v1::InventoryService::Stub;
 
@@ -52,119 +48,58 @@ constexpr char kTokens[] =
     "finance-token fiona finance\n"
     "auditor-token audrey auditor\n";
 
-struct Outcome {
-  absl::Status status;
-  absl::StatusCode code() const { return status.code(); }
-  std::optional<std::string> reason() const { return ReasonOf(status); }
-  std::optional<std::string> field() const { return FieldOf(status); }
-};
-
-v1::Date Day(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
 int64_t Ms(int y, int mo, int d, int h = 0, int mi = 0) {
   return absl::ToUnixMillis(
       absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone()));
 }
 
-class DecisionServiceTest : public ::testing::TestWithParam<std::string> {
+class DecisionServiceTest : public testing::ServiceTest {
  protected:
+  DecisionServiceTest() : ServiceTest(kTokens, "decision_service_test") {}
+
   void SetUp() override {
-    if (GetParam() == "split") {
-      absl::StatusOr<std::unique_ptr<testing::InProcessLedgerServer>> ls =
-          testing::InProcessLedgerServer::Start();
-      ASSERT_TRUE(ls.ok()) << ls.status();
-      ledger_server_ = *std::move(ls);
-      ledger_ = &ledger_server_->remote();
-    } else {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "decision_service_test.XXXXXX").string();
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      absl::StatusOr<std::unique_ptr<ledger::RocksLedger>> l =
-          ledger::RocksLedger::Open({.directory = dir_ + "/db", .sync_writes = false});
-      ASSERT_TRUE(l.ok()) << l.status();
-      rocks_ = *std::move(l);
-      ledger_ = rocks_.get();
-    }
-    absl::StatusOr<std::unique_ptr<TokenTable>> tokens = TokenTable::Parse(kTokens, "test");
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    authorizer_ = std::make_unique<Authorizer>(*std::move(tokens));
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
     // Wired as services/reserved/service_table.cc wires them.
-    order_book_ = std::make_unique<decision::OrderBook>(*ledger_);
+    order_book_ = std::make_unique<decision::OrderBook>(ledger());
     inventory::InventoryOptions inventory_options;
     inventory_options.order_hook = order_book_.get();
     absl::StatusOr<std::unique_ptr<InventoryServiceImpl>> inv =
-        InventoryServiceImpl::Create(*ledger_, *authorizer_, inventory_options);
+        InventoryServiceImpl::Create(ledger(), authorizer(), inventory_options);
     ASSERT_TRUE(inv.ok()) << inv.status();
     inventory_ = *std::move(inv);
     DecisionServiceOptions options;
     options.clock = [this] { return absl::FromUnixMillis(now_ms_.load()); };
     absl::StatusOr<std::unique_ptr<DecisionServiceImpl>> dec =
-        DecisionServiceImpl::Create(*ledger_, *authorizer_, options);
+        DecisionServiceImpl::Create(ledger(), authorizer(), options);
     ASSERT_TRUE(dec.ok()) << dec.status();
     decision_ = *std::move(dec);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(inventory_.get());
-    builder.RegisterService(decision_.get());
-    builder.SetMaxSendMessageSize(64 << 20);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port, 0);
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                             grpc::InsecureChannelCredentials(), args);
-    inv_ = v1::InventoryService::NewStub(channel);
-    dec_ = v1::DecisionService::NewStub(channel);
+    auto server = testing::TestServer::Start({inventory_.get(), decision_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    inv_ = server_->NewStub<v1::InventoryService>();
+    dec_ = server_->NewStub<v1::DecisionService>();
     MakeDepot("D1", 1'000'000);
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-    server_.reset();
-    decision_.reset();
-    inventory_.reset();
-    order_book_.reset();
-    rocks_.reset();
-    ledger_server_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  template <typename Stub, typename Req, typename Resp>
-  Outcome Call(Stub* stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-               const Req& request, Resp* response, absl::string_view token = "admin-token") {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    grpc::Status status = (stub->*method)(&context, request, response);
-    return Outcome{FromGrpcStatus(status)};
-  }
   template <typename Req, typename Resp>
   Outcome D(grpc::Status (Dec::*method)(grpc::ClientContext*, const Req&, Resp*),
             const Req& request, Resp* response, absl::string_view token = "admin-token") {
-    return Call(dec_.get(), method, request, response, token);
+    return testing::CallAs(*dec_, method, request, response, token);
   }
   template <typename Req, typename Resp>
   Outcome I(grpc::Status (Inv::*method)(grpc::ClientContext*, const Req&, Resp*),
             const Req& request, Resp* response, absl::string_view token = "admin-token") {
-    return Call(inv_.get(), method, request, response, token);
+    return testing::CallAs(*inv_, method, request, response, token);
   }
 
   uint64_t Head() {
-    absl::StatusOr<ledger::Head> h = ledger_->GetHead();
+    absl::StatusOr<ledger::Head> h = ledger().GetHead();
     EXPECT_TRUE(h.ok()) << h.status();
     return h.ok() ? h->seq : 0;
   }
 
   int64_t Balance(const std::string& account) {
-    absl::StatusOr<ledger::BalanceSet> b = ledger_->GetBalances({account}, {});
+    absl::StatusOr<ledger::BalanceSet> b = ledger().GetBalances({account}, {});
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() && b->balances[0].exists ? b->balances[0].amount : 0;
   }
@@ -322,16 +257,12 @@ class DecisionServiceTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
+  // Destroyed in reverse: the server shuts down before the services go.
   std::atomic<int64_t> now_ms_{Ms(2024, 3, 1, 9)};
-  std::string dir_;
-  std::unique_ptr<ledger::RocksLedger> rocks_;
-  std::unique_ptr<testing::InProcessLedgerServer> ledger_server_;
-  ledger::Ledger* ledger_ = nullptr;
-  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<decision::OrderBook> order_book_;
   std::unique_ptr<InventoryServiceImpl> inventory_;
   std::unique_ptr<DecisionServiceImpl> decision_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::TestServer> server_;
   std::unique_ptr<Inv> inv_;
   std::unique_ptr<Dec> dec_;
 };
@@ -1502,14 +1433,10 @@ TEST_P(AnalysisTest, BacktestOver1960To2023ReconcilesWithItsRows) {
   EXPECT_EQ(early.field(), "from_date");
 }
 
-std::string ParamName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
-
-INSTANTIATE_TEST_SUITE_P(Deployments, DecisionServiceTest, ::testing::Values("embedded", "split"),
-                         ParamName);
-INSTANTIATE_TEST_SUITE_P(Deployments, AuctionTest, ::testing::Values("embedded", "split"),
-                         ParamName);
-INSTANTIATE_TEST_SUITE_P(Deployments, AnalysisTest, ::testing::Values("embedded", "split"),
-                         ParamName);
+INSTANTIATE_TEST_SUITE_P(Deployments, DecisionServiceTest, testing::kDeployments,
+                         testing::DeploymentName);
+INSTANTIATE_TEST_SUITE_P(Deployments, AuctionTest, testing::kDeployments, testing::DeploymentName);
+INSTANTIATE_TEST_SUITE_P(Deployments, AnalysisTest, testing::kDeployments, testing::DeploymentName);
 
 }  // namespace
 }  // namespace reserve

@@ -5,10 +5,6 @@
 //   split:    one process hosting the ledger, one InventoryService, one DecisionService, both
 //             over the remote ledger, so an order executed by inventory and an auction
 //             delivered by the decision service meet only in the ledger.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,26 +19,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/process.h"
+#include "tests/support/reservectl_runner.h"
+#include "tests/support/service_env.h"
 
 namespace reserve {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::Lines;
+using Result = testing::CommandResult;
 
 constexpr char kAdmin[] = "admin-token-for-decision-cli";
 constexpr char kApprover[] = "approver-token-for-decision-cli";
 constexpr char kFinance[] = "finance-token-for-decision-cli";
 constexpr char kService[] = "service-token-for-decision-cli";
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::vector<std::string> Lines(const std::string& text) {
-  return absl::StrSplit(text, absl::ByAnyChar("\r\n"), absl::SkipEmpty());
-}
 
 // "12345.67" (yuan) -> fen.
 int64_t Fen(const std::string& yuan) {
@@ -99,32 +89,7 @@ class ReservectlDecisionTest : public ::testing::TestWithParam<std::string> {
 
   Result Ctl(const std::string& address, std::vector<std::string> args,
              const std::string& token = kAdmin) {
-    ++counter_;
-    const std::string out_path = dir_->Sub(absl::StrCat("ctl.", counter_, ".out"));
-    const std::string err_path = dir_->Sub(absl::StrCat("ctl.", counter_, ".err"));
-    std::vector<std::string> argv = {RESERVECTL_BINARY, "--address", address, "--token", token};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    pid_t pid = fork();
-    if (pid == 0) {
-      int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      unsetenv("RESERVE_TOKEN");
-      unsetenv("RESERVE_ADDRESS");
-      execv(c_argv[0], c_argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = testing::ReadFile(out_path).value_or("");
-    r.err = testing::ReadFile(err_path).value_or("");
-    return r;
+    return testing::RunReservectl(RESERVECTL_BINARY, dir_->path(), address, token, args);
   }
   Result Inv(std::vector<std::string> args, const std::string& token = kAdmin) {
     return Ctl(inventory_, std::move(args), token);
@@ -136,7 +101,6 @@ class ReservectlDecisionTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<testing::ScratchDir> dir_;
   std::vector<std::unique_ptr<testing::ReservedProcess>> servers_;
   std::string inventory_, decision_;
-  int counter_ = 0;
 };
 
 TEST_P(ReservectlDecisionTest, PlanApproveExecuteAuctionAndBacktest) {
@@ -299,11 +263,8 @@ TEST_P(ReservectlDecisionTest, PlanApproveExecuteAuctionAndBacktest) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, ReservectlDecisionTest,
-                         ::testing::Values("embedded", "split"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+INSTANTIATE_TEST_SUITE_P(Deployments, ReservectlDecisionTest, testing::kDeployments,
+                         testing::DeploymentName);
 
 }  // namespace
 }  // namespace reserve

@@ -4,10 +4,8 @@
 #include "services/inventory/inventory_service.h"
 
 #include <grpcpp/grpcpp.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,16 +15,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reserve/v1/inventory.grpc.pb.h"
-#include "services/common/auth.h"
-#include "services/common/grpc_status.h"
-#include "services/ledger/testing/in_process_server.h"
-#include "storage/errors.h"
-#include "storage/rocks_ledger.h"
+#include "tests/support/service_env.h"
 
 namespace reserve {
 namespace {
 
+using testing::Day;
 using ::testing::ElementsAre;
+using testing::Outcome;
 
 constexpr int64_t kTonne = 1'000'000;
 constexpr char kTokens[] =
@@ -36,77 +32,26 @@ constexpr char kTokens[] =
     "approver-token bob approver\n"
     "auditor-token audrey auditor\n";
 
-// What a call returned, as an absl::Status (reason and field restored from the detail).
-struct Outcome {
-  absl::Status status;
-  absl::StatusCode code() const { return status.code(); }
-  std::optional<std::string> reason() const { return ReasonOf(status); }
-  std::optional<std::string> field() const { return FieldOf(status); }
-};
-
-class InventoryServiceTest : public ::testing::TestWithParam<std::string> {
+class InventoryServiceTest : public testing::ServiceTest {
  protected:
+  InventoryServiceTest() : ServiceTest(kTokens, "inventory_service_test") {}
+
   void SetUp() override {
-    if (GetParam() == "split") {
-      absl::StatusOr<std::unique_ptr<testing::InProcessLedgerServer>> ls =
-          testing::InProcessLedgerServer::Start();
-      ASSERT_TRUE(ls.ok()) << ls.status();
-      ledger_server_ = *std::move(ls);
-      ledger_ = &ledger_server_->remote();
-    } else {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "inventory_service_test.XXXXXX").string();
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      absl::StatusOr<std::unique_ptr<ledger::RocksLedger>> l =
-          ledger::RocksLedger::Open({.directory = dir_ + "/db", .sync_writes = false});
-      ASSERT_TRUE(l.ok()) << l.status();
-      rocks_ = *std::move(l);
-      ledger_ = rocks_.get();
-    }
-    absl::StatusOr<std::unique_ptr<TokenTable>> tokens = TokenTable::Parse(kTokens, "test");
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    authorizer_ = std::make_unique<Authorizer>(*std::move(tokens));
-    absl::StatusOr<std::unique_ptr<InventoryServiceImpl>> service =
-        InventoryServiceImpl::Create(*ledger_, *authorizer_);
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
+    auto service = InventoryServiceImpl::Create(ledger(), authorizer());
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port, 0);
-    stub_ = v1::InventoryService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-    server_.reset();
-    service_.reset();
-    rocks_.reset();
-    ledger_server_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    auto server = testing::TestServer::Start({service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub<v1::InventoryService>();
   }
 
   // Calls `method` on the stub as the holder of `token`.
   template <typename Req, typename Resp, typename Method>
   Outcome Call(Method method, const Req& request, Resp* response,
                absl::string_view token = "admin-token") {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    grpc::Status status = ((*stub_).*method)(&context, request, response);
-    return Outcome{FromGrpcStatus(status)};
-  }
-
-  static v1::Date Day(int y, int m, int d) {
-    v1::Date out;
-    out.set_year(y);
-    out.set_month(m);
-    out.set_day(d);
-    return out;
+    return testing::CallAs(*stub_, method, request, response, token);
   }
 
   void MakeDepot(const std::string& id, const std::string& province, int64_t cu_t) {
@@ -181,13 +126,9 @@ class InventoryServiceTest : public ::testing::TestWithParam<std::string> {
     return total;
   }
 
-  std::string dir_;
-  std::unique_ptr<ledger::RocksLedger> rocks_;
-  std::unique_ptr<testing::InProcessLedgerServer> ledger_server_;
-  ledger::Ledger* ledger_ = nullptr;
-  std::unique_ptr<Authorizer> authorizer_;
+  // Destroyed in reverse: the server shuts down before the service goes.
   std::unique_ptr<InventoryServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::TestServer> server_;
   std::unique_ptr<v1::InventoryService::Stub> stub_;
 };
 
@@ -656,10 +597,8 @@ TEST_P(InventoryServiceTest, ListLotsFiltersAndPages) {
   EXPECT_EQ(page.lots_size(), 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, InventoryServiceTest, ::testing::Values("embedded", "split"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+INSTANTIATE_TEST_SUITE_P(Deployments, InventoryServiceTest, testing::kDeployments,
+                         testing::DeploymentName);
 
 }  // namespace
 }  // namespace reserve

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -67,9 +68,36 @@ std::string ResolveExecutable(const std::string& name) {
   return name;  // execv fails and the child reports it
 }
 
-// Spawns argv with stdin from /dev/null and stdout+stderr appended to log_path. The child
-// gets SIGKILL if the spawning thread dies, so a crashed test never leaks a server.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+// Where a child's output goes, and what it does not inherit.
+struct ChildIo {
+  std::string stdout_path;
+  std::string stderr_path;  // the same file as stdout_path: one descriptor for both
+  bool truncate = false;    // start the files empty (else append)
+  std::vector<std::string> unset_env;
+};
+
+// stdout and stderr appended to one log file.
+ChildIo LogTo(const std::string& log_path) {
+  ChildIo io;
+  io.stdout_path = log_path;
+  io.stderr_path = log_path;
+  return io;
+}
+
+// This process's environment without the variables named in `unset`.
+std::vector<std::string> EnvironmentWithout(const std::vector<std::string>& unset) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    absl::string_view entry(*e);
+    absl::string_view name = entry.substr(0, entry.find('='));
+    if (std::find(unset.begin(), unset.end(), name) == unset.end()) env.emplace_back(entry);
+  }
+  return env;
+}
+
+// Spawns argv with stdin from /dev/null and stdout and stderr into the files `io` names. The
+// child gets SIGKILL if the spawning thread dies, so a crashed test never leaks a server.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const ChildIo& io) {
   // Everything the child needs is prepared before fork: after fork only async-signal-safe
   // calls are allowed (the parent has gRPC threads).
   std::vector<char*> c_argv;
@@ -78,20 +106,38 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
     c_argv.push_back(const_cast<char*>(arg.c_str()));
   }
   c_argv.push_back(nullptr);
-  const std::string executable = ResolveExecutable(argv.at(0));
-  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    return ErrnoStatus(absl::StrCat("open ", log_path));
+  const std::vector<std::string> env = EnvironmentWithout(io.unset_env);
+  std::vector<char*> c_env;
+  c_env.reserve(env.size() + 1);
+  for (const std::string& entry : env) {
+    c_env.push_back(const_cast<char*>(entry.c_str()));
   }
+  c_env.push_back(nullptr);
+  const std::string executable = ResolveExecutable(argv.at(0));
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (io.truncate ? O_TRUNC : O_APPEND);
+  int out_fd = ::open(io.stdout_path.c_str(), flags, 0644);
+  if (out_fd < 0) {
+    return ErrnoStatus(absl::StrCat("open ", io.stdout_path));
+  }
+  int err_fd =
+      io.stderr_path == io.stdout_path ? out_fd : ::open(io.stderr_path.c_str(), flags, 0644);
+  if (err_fd < 0) {
+    ::close(out_fd);
+    return ErrnoStatus(absl::StrCat("open ", io.stderr_path));
+  }
+  auto close_files = [&] {
+    ::close(out_fd);
+    if (err_fd != out_fd) ::close(err_fd);
+  };
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) {
-    ::close(log_fd);
+    close_files();
     return ErrnoStatus("open /dev/null");
   }
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
-    ::close(log_fd);
+    close_files();
     ::close(null_fd);
     return ErrnoStatus("fork");
   }
@@ -101,17 +147,28 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
       ::_exit(127);
     }
     ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::execv(executable.c_str(), c_argv.data());
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
+    ::execve(executable.c_str(), c_argv.data(), c_env.data());
     static constexpr char kMessage[] = "exec failed\n";
     ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
     (void)ignored;
     ::_exit(127);
   }
-  ::close(log_fd);
+  close_files();
   ::close(null_fd);
   return pid;
+}
+
+// Waits (retrying on EINTR) for a child spawned by Spawn.
+absl::StatusOr<ExitInfo> Wait(pid_t pid) {
+  int wait_status = 0;
+  while (::waitpid(pid, &wait_status, 0) < 0) {
+    if (errno != EINTR) {
+      return ErrnoStatus("waitpid");
+    }
+  }
+  return Decode(wait_status);
 }
 
 // Non-blocking reap; the exit info if the child has finished.
@@ -190,22 +247,40 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<int> RunCommand(const std::vector<std::string>& argv, const std::string& log_path) {
-  absl::StatusOr<pid_t> pid = Spawn(argv, log_path);
+  absl::StatusOr<pid_t> pid = Spawn(argv, LogTo(log_path));
   if (!pid.ok()) {
     return pid.status();
   }
-  int wait_status = 0;
-  while (::waitpid(*pid, &wait_status, 0) < 0) {
-    if (errno != EINTR) {
-      return ErrnoStatus("waitpid");
-    }
+  absl::StatusOr<ExitInfo> info = Wait(*pid);
+  if (!info.ok()) {
+    return info.status();
   }
-  ExitInfo info = Decode(wait_status);
-  if (!info.exit_code.has_value()) {
+  if (!info->exit_code.has_value()) {
     return absl::InternalError(
-        absl::StrCat(absl::StrJoin(argv, " "), ": ", info.ToString(), "\n", Tail(log_path, 2000)));
+        absl::StrCat(absl::StrJoin(argv, " "), ": ", info->ToString(), "\n", Tail(log_path, 2000)));
   }
-  return *info.exit_code;
+  return *info->exit_code;
+}
+
+CommandResult RunCapturing(const std::vector<std::string>& argv, const std::string& out_path,
+                           const std::string& err_path, const std::vector<std::string>& unset_env) {
+  CommandResult result;
+  ChildIo io;
+  io.stdout_path = out_path;
+  io.stderr_path = err_path;
+  io.truncate = true;
+  io.unset_env = unset_env;
+  absl::StatusOr<pid_t> pid = Spawn(argv, io);
+  absl::StatusOr<ExitInfo> info = pid.ok() ? Wait(*pid) : absl::StatusOr<ExitInfo>(pid.status());
+  if (info.ok() && info->exit_code.has_value()) {
+    result.exit_code = *info->exit_code;
+  }
+  result.out = ReadFile(out_path).value_or("");
+  result.err = ReadFile(err_path).value_or("");
+  if (!info.ok()) {
+    absl::StrAppend(&result.err, info.status().ToString(), "\n");
+  }
+  return result;
 }
 
 absl::Status CheckHealth(const std::string& address,
@@ -274,7 +349,7 @@ absl::StatusOr<std::unique_ptr<ReservedProcess>> ReservedProcess::Start(const st
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<pid_t> pid = Spawn(argv, log_path);
+  absl::StatusOr<pid_t> pid = Spawn(argv, LogTo(log_path));
   if (!pid.ok()) {
     return pid.status();
   }

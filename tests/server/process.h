@@ -49,6 +49,19 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // or was killed by a signal.
 absl::StatusOr<int> RunCommand(const std::vector<std::string>& argv, const std::string& log_path);
 
+// What a finished command printed, and its exit status.
+struct CommandResult {
+  int exit_code = -1;  // -1 when a signal ended it or it could not be started (see `err`)
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to completion with stdout and stderr captured separately in `out_path` and
+// `err_path` (truncated first), without the environment variables named in `unset_env`.
+CommandResult RunCapturing(const std::vector<std::string>& argv, const std::string& out_path,
+                           const std::string& err_path,
+                           const std::vector<std::string>& unset_env = {});
+
 // The wait status of a finished child, decoded.
 struct ExitInfo {
   std::optional<int> exit_code;  // set when the child exited normally
