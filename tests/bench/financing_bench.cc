@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "reserve/v1/commercial.grpc.pb.h"
 #include "reserve/v1/error.pb.h"
@@ -452,6 +453,8 @@ absl::Status ReadToken(const std::string& path, std::string* out) {
 }
 
 int Main(int argc, char** argv) {
+  // As in reserved: no deadlock bookkeeping on every lock (gRPC's client locks included).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags f;
   CLI::App app{"financing-bench: racing pledges and VerifyLots latency against reserved"};
   app.add_option("--address", f.address, "host:port of reserved");

@@ -34,6 +34,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "reserve/v1/inventory.grpc.pb.h"
 
@@ -412,6 +413,8 @@ int RunHoldings(const Flags& f) {
 }
 
 int Main(int argc, char** argv) {
+  // As in reserved: no deadlock bookkeeping on every lock (gRPC's client locks included).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags f;
   CLI::App app{"reserve-bench: load generator for InventoryService (AcquireLots, GetHoldings)"};
   app.add_option("--address", f.address, "host:port of reserved");
