@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/memory/memory.h"
@@ -238,30 +239,39 @@ class CatalogCache {
   absl::flat_hash_set<std::string> depots_ ABSL_GUARDED_BY(mu_);
 };
 
-// Holdings answers by query, with the journal seq they were read at. What holdings were at
-// seq S never changes, so while the head stays at S a repeated query (a dashboard polling,
-// a finance user paging through groupings) is answered from memory; any commit moves the
-// head and the next query reads again. Thread-safe.
+// Holdings as groups (Grouping keys, below -> grams) at one journal seq.
+struct GroupedHoldings {
+  ledger::Seq seq = 0;
+  absl::btree_map<std::string, int64_t> groups;  // no zero masses
+  // Depot -> province when the query groups by province (else empty), read with the groups.
+  std::shared_ptr<const absl::flat_hash_map<std::string, std::string>> province_of;
+};
+
+// The last holdings answer per query. What holdings were at seq S never changes: while the
+// head stays at S a repeated query (a dashboard polling, a finance user paging through
+// groupings) is answered from memory, and once the head moves the answer is brought forward
+// from the journal (Inventory::GetHoldings). Thread-safe; a slot keeps the newest answer.
 class HoldingsCache {
  public:
-  std::optional<Holdings> Find(const std::string& key, ledger::Seq head) {
+  std::shared_ptr<const GroupedHoldings> Find(const std::string& key) {
     absl::MutexLock l(&mu_);
     auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.as_of_seq != head) return std::nullopt;
-    return it->second;
+    return it == entries_.end() ? nullptr : it->second;
   }
 
-  void Put(const std::string& key, const Holdings& holdings) {
+  void Put(const std::string& key, std::shared_ptr<const GroupedHoldings> holdings) {
     absl::MutexLock l(&mu_);
     if (entries_.size() >= kMaxEntries && !entries_.contains(key)) entries_.clear();
-    entries_[key] = holdings;
+    std::shared_ptr<const GroupedHoldings>& slot = entries_[key];
+    if (slot == nullptr || slot->seq <= holdings->seq) slot = std::move(holdings);
   }
 
  private:
   // Distinct queries kept (group-bys x metals x dates); all are dropped when it is reached.
   static constexpr size_t kMaxEntries = 256;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Holdings> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const GroupedHoldings>> entries_
+      ABSL_GUARDED_BY(mu_);
 };
 
 namespace {
@@ -1344,6 +1354,83 @@ absl::StatusOr<std::vector<ledger::Balance>> ReadAggregateBalances(
   return dated;
 }
 
+// The account prefixes a holdings query sums: stock and in-transit mass of its metal (all
+// metals when none is given).
+struct HoldingsPrefixes {
+  explicit HoldingsPrefixes(const HoldingsQuery& q)
+      : stock(absl::StrCat("stock/", q.metal, q.metal.empty() ? "" : "/")),
+        transit(absl::StrCat("transit/", q.metal, q.metal.empty() ? "" : "/")) {}
+  bool Counts(absl::string_view account) const {
+    return absl::StartsWith(account, stock) || absl::StartsWith(account, transit);
+  }
+  std::string stock, transit;
+};
+
+// Adds `amount` grams of holdings account `account` to its group in `groups` (a group whose
+// mass reaches zero is dropped); `key` is scratch space.
+absl::Status AddToGroup(const Grouping& grouping, absl::string_view account, int64_t amount,
+                        std::string& key, absl::btree_map<std::string, int64_t>& groups) {
+  std::optional<AccountParts> a = ParseAccount(account);
+  if (!a.has_value() || amount == 0) return absl::OkStatus();
+  grouping.KeyOf(*a, key);
+  auto it = groups.try_emplace(key, 0).first;
+  std::optional<int64_t> sum = CheckedAdd(it->second, amount);
+  if (!sum.has_value()) return absl::OutOfRangeError("holdings overflow 64 bits");
+  if (*sum == 0) {
+    groups.erase(it);
+  } else {
+    it->second = *sum;
+  }
+  return absl::OkStatus();
+}
+
+// Journal entries a holdings answer is brought forward by before a full read is cheaper.
+constexpr ledger::Seq kMaxHoldingsDelta = 256;
+
+// `last` brought forward to at least `head`: balances only change by postings, so adding the
+// postings of the journal entries after `last` to their groups gives what a full read at the
+// last of those entries would. nullptr when a full read is wanted instead: too many entries
+// behind, a depot record written among them (a depot may have moved province), or the
+// journal not readable here (a ledger that refuses ReadJournal to this service).
+std::shared_ptr<const GroupedHoldings> AdvanceHoldings(ledger::Ledger& ledger,
+                                                       const HoldingsQuery& query,
+                                                       const GroupedHoldings& last,
+                                                       ledger::Seq head) {
+  if (head - last.seq > kMaxHoldingsDelta) return nullptr;
+  absl::StatusOr<std::vector<ledger::JournalEntry>> entries =
+      ledger.ReadJournal(last.seq + 1, kMaxHoldingsDelta);
+  if (!entries.ok() || entries->empty() || entries->back().seq < head) return nullptr;
+  auto next = std::make_shared<GroupedHoldings>(last);
+  const HoldingsPrefixes prefixes(query);
+  const Grouping grouping(query.group_by, *last.province_of);
+  std::string key;
+  ledger::Seq expected = last.seq + 1;
+  for (const ledger::JournalEntry& e : *entries) {
+    if (e.seq != expected++) return nullptr;
+    for (const ledger::RecordWrite& w : e.tx.writes) {
+      if (absl::StartsWith(w.key, kDepotPrefix)) return nullptr;
+    }
+    for (const ledger::Posting& p : e.tx.postings) {
+      if (!prefixes.Counts(p.account)) continue;
+      if (!AddToGroup(grouping, p.account, p.amount, key, next->groups).ok()) return nullptr;
+    }
+  }
+  next->seq = entries->back().seq;
+  return next;
+}
+
+Holdings ToHoldings(const GroupedHoldings& grouped) {
+  Holdings out;
+  out.as_of_seq = grouped.seq;
+  out.rows.reserve(grouped.groups.size());
+  for (const auto& [key, mass] : grouped.groups) {
+    HoldingRow row = Grouping::RowOf(key);
+    row.mass_g = mass;
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<Holdings> Inventory::GetHoldings(const HoldingsQuery& query) {
@@ -1351,42 +1438,41 @@ absl::StatusOr<Holdings> Inventory::GetHoldings(const HoldingsQuery& query) {
   absl::StatusOr<ledger::Head> head = ledger_.GetHead();
   if (!head.ok()) return head.status();
   const std::string key = HoldingsQueryKey(query);
-  if (std::optional<Holdings> cached = holdings_cache_->Find(key, head->seq); cached.has_value()) {
-    return *std::move(cached);
+  std::shared_ptr<const GroupedHoldings> last = holdings_cache_->Find(key);
+  if (last != nullptr && last->seq == head->seq) return ToHoldings(*last);
+  if (last != nullptr && last->seq < head->seq && !query.as_of.has_value() &&
+      options_.incremental_holdings) {
+    if (std::shared_ptr<const GroupedHoldings> next =
+            AdvanceHoldings(ledger_, query, *last, head->seq);
+        next != nullptr) {
+      holdings_cache_->Put(key, next);
+      return ToHoldings(*next);
+    }
   }
-  absl::StatusOr<Holdings> computed = ComputeHoldings(query);
-  if (computed.ok()) holdings_cache_->Put(key, *computed);
-  return computed;
+  absl::StatusOr<std::shared_ptr<const GroupedHoldings>> computed = ComputeHoldings(query);
+  if (!computed.ok()) return computed.status();
+  holdings_cache_->Put(key, *computed);
+  return ToHoldings(**computed);
 }
 
-absl::StatusOr<Holdings> Inventory::ComputeHoldings(const HoldingsQuery& query) {
-  std::string suffix = query.metal.empty() ? "" : absl::StrCat(query.metal, "/");
-  Holdings out;
+absl::StatusOr<std::shared_ptr<const GroupedHoldings>> Inventory::ComputeHoldings(
+    const HoldingsQuery& query) {
+  auto out = std::make_shared<GroupedHoldings>();
+  const HoldingsPrefixes prefixes(query);
   absl::StatusOr<std::vector<ledger::Balance>> balances = ReadAggregateBalances(
-      ledger_, {absl::StrCat("stock/", suffix), absl::StrCat("transit/", suffix)}, query.as_of,
-      out.as_of_seq);
+      ledger_, {prefixes.stock, prefixes.transit}, query.as_of, out->seq);
   if (!balances.ok()) return balances.status();
   absl::StatusOr<absl::flat_hash_map<std::string, std::string>> province_of =
       ProvincesIfGrouped(query);
   if (!province_of.ok()) return province_of.status();
-  Grouping grouping(query.group_by, *province_of);
-  absl::flat_hash_map<std::string, int64_t> groups;
+  out->province_of = std::make_shared<const absl::flat_hash_map<std::string, std::string>>(
+      *std::move(province_of));
+  const Grouping grouping(query.group_by, *out->province_of);
   std::string key;
   for (const ledger::Balance& b : *balances) {
-    std::optional<AccountParts> a = ParseAccount(b.account);
-    if (!a.has_value() || b.amount == 0) continue;
-    grouping.KeyOf(*a, key);
-    int64_t& mass = groups[key];
-    std::optional<int64_t> sum = CheckedAdd(mass, b.amount);
-    if (!sum.has_value()) return absl::OutOfRangeError("holdings overflow 64 bits");
-    mass = *sum;
-  }
-  std::vector<std::pair<std::string, int64_t>> sorted(groups.begin(), groups.end());
-  std::sort(sorted.begin(), sorted.end());
-  for (const auto& [k, mass] : sorted) {
-    HoldingRow row = Grouping::RowOf(k);
-    row.mass_g = mass;
-    out.rows.push_back(std::move(row));
+    if (absl::Status s = AddToGroup(grouping, b.account, b.amount, key, out->groups); !s.ok()) {
+      return s;
+    }
   }
   return out;
 }

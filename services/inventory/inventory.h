@@ -107,6 +107,10 @@ struct InventoryOptions {
   // an approver who is not the counter. 50 bp = 0.5%.
   int64_t stock_count_tolerance_bp = 50;
   OrderHook* order_hook = nullptr;  // not owned; must outlive the Inventory
+  // Current holdings (no as-of date) follow the journal: a query whose last answer is a few
+  // entries behind the head adds those entries' postings to it instead of reading every
+  // account again (see GetHoldings). Off: every new head reads in full.
+  bool incremental_holdings = true;
 };
 
 struct AcquireRequest {
@@ -216,6 +220,7 @@ struct DaysOfCover {
 
 class CatalogCache;   // inventory.cc
 class HoldingsCache;  // inventory.cc
+struct GroupedHoldings;  // inventory.cc
 
 class Inventory {
  public:
@@ -285,7 +290,9 @@ class Inventory {
 
  private:
   Inventory(ledger::Ledger& ledger, InventoryOptions options);
-  absl::StatusOr<Holdings> ComputeHoldings(const HoldingsQuery& query);
+  // Holdings for `query` read in full, at the head.
+  absl::StatusOr<std::shared_ptr<const GroupedHoldings>> ComputeHoldings(
+      const HoldingsQuery& query);
   // Depot -> province, when the query groups by province (empty otherwise).
   absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ProvincesIfGrouped(
       const HoldingsQuery& query);
@@ -293,7 +300,7 @@ class Inventory {
   ledger::Ledger& ledger_;
   const InventoryOptions options_;
   const std::unique_ptr<CatalogCache> catalog_;  // metals and depots, for acquisitions
-  const std::unique_ptr<HoldingsCache> holdings_cache_;  // answers by query at a journal seq
+  const std::unique_ptr<HoldingsCache> holdings_cache_;  // the last answer per query
 };
 
 // The catalog written on first start.
