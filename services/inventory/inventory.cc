@@ -1,6 +1,7 @@
 #include "services/inventory/inventory.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <tuple>
@@ -239,10 +240,12 @@ class CatalogCache {
   absl::flat_hash_set<std::string> depots_ ABSL_GUARDED_BY(mu_);
 };
 
-// Holdings as groups (Grouping keys, below -> grams) at one journal seq.
+// Holdings at one journal seq: the answer's rows, in group order (metal, depot, province,
+// class, owner), without zero masses. The parts are immutable and shared: an answer brought
+// forward over entries that moved no holdings shares them with the last one.
 struct GroupedHoldings {
   ledger::Seq seq = 0;
-  absl::btree_map<std::string, int64_t> groups;  // no zero masses
+  std::shared_ptr<const std::vector<HoldingRow>> rows;
   // Depot -> province when the query groups by province (else empty), read with the groups.
   std::shared_ptr<const absl::flat_hash_map<std::string, std::string>> province_of;
 };
@@ -1273,17 +1276,29 @@ class Grouping {
     for (GroupKey k : group_by) by_[static_cast<size_t>(k)] = true;
   }
 
-  // Writes the key of the group of `a` into `key`.
-  void KeyOf(const AccountParts& a, std::string& key) const {
+  // A group's fields in row order; keys sort as these do (no field holds a '\0').
+  using Fields = std::array<absl::string_view, 5>;
+
+  // The fields of the group of `a`.
+  Fields FieldsOf(const AccountParts& a) const {
     absl::string_view province;
     if (by(GroupKey::kProvince)) {
       auto it = province_of_.find(a.depot);
       if (it != province_of_.end()) province = it->second;
     }
+    return {a.metal, by(GroupKey::kDepot) ? a.depot : "", province,
+            by(GroupKey::kClass) ? a.reserve_class : "", by(GroupKey::kOwner) ? a.owner : ""};
+  }
+
+  static Fields FieldsOfRow(const HoldingRow& h) {
+    return {h.metal, h.depot, h.province, h.reserve_class, h.owner};
+  }
+
+  // Writes the key of the group of `a` into `key`.
+  void KeyOf(const AccountParts& a, std::string& key) const {
+    const Fields f = FieldsOf(a);
     key.clear();
-    absl::StrAppend(&key, a.metal, kSep, by(GroupKey::kDepot) ? a.depot : "", kSep, province,
-                    kSep, by(GroupKey::kClass) ? a.reserve_class : "", kSep,
-                    by(GroupKey::kOwner) ? a.owner : "");
+    absl::StrAppend(&key, f[0], kSep, f[1], kSep, f[2], kSep, f[3], kSep, f[4]);
   }
 
   static HoldingRow RowOf(absl::string_view key) {
@@ -1387,9 +1402,22 @@ absl::Status AddToGroup(const Grouping& grouping, absl::string_view account, int
 // Journal entries a holdings answer is brought forward by before a full read is cheaper.
 constexpr ledger::Seq kMaxHoldingsDelta = 256;
 
+// The answer's rows for `groups` (keys -> grams), in key order.
+std::shared_ptr<const std::vector<HoldingRow>> RowsOf(
+    const absl::btree_map<std::string, int64_t>& groups) {
+  auto rows = std::make_shared<std::vector<HoldingRow>>();
+  rows->reserve(groups.size());
+  for (const auto& [key, mass] : groups) {
+    HoldingRow row = Grouping::RowOf(key);
+    row.mass_g = mass;
+    rows->push_back(std::move(row));
+  }
+  return rows;
+}
+
 // `last` brought forward to at least `head`: balances only change by postings, so adding the
-// postings of the journal entries after `last` to their groups gives what a full read at the
-// last of those entries would. nullptr when a full read is wanted instead: too many entries
+// postings of the journal entries after `last` to their groups' rows gives what a full read
+// at the last of those entries would. nullptr when a full read is wanted instead: too many entries
 // behind, a depot record written among them (a depot may have moved province), or the
 // journal not readable here (a ledger that refuses ReadJournal to this service).
 std::shared_ptr<const GroupedHoldings> AdvanceHoldings(ledger::Ledger& ledger,
@@ -1400,10 +1428,8 @@ std::shared_ptr<const GroupedHoldings> AdvanceHoldings(ledger::Ledger& ledger,
   absl::StatusOr<std::vector<ledger::JournalEntry>> entries =
       ledger.ReadJournal(last.seq + 1, kMaxHoldingsDelta);
   if (!entries.ok() || entries->empty() || entries->back().seq < head) return nullptr;
-  auto next = std::make_shared<GroupedHoldings>(last);
   const HoldingsPrefixes prefixes(query);
-  const Grouping grouping(query.group_by, *last.province_of);
-  std::string key;
+  std::vector<const ledger::Posting*> counted;
   ledger::Seq expected = last.seq + 1;
   for (const ledger::JournalEntry& e : *entries) {
     if (e.seq != expected++) return nullptr;
@@ -1411,24 +1437,42 @@ std::shared_ptr<const GroupedHoldings> AdvanceHoldings(ledger::Ledger& ledger,
       if (absl::StartsWith(w.key, kDepotPrefix)) return nullptr;
     }
     for (const ledger::Posting& p : e.tx.postings) {
-      if (!prefixes.Counts(p.account)) continue;
-      if (!AddToGroup(grouping, p.account, p.amount, key, next->groups).ok()) return nullptr;
+      if (prefixes.Counts(p.account)) counted.push_back(&p);
     }
   }
+  auto next = std::make_shared<GroupedHoldings>(last);
   next->seq = entries->back().seq;
+  if (counted.empty()) return next;
+  auto rows = std::make_shared<std::vector<HoldingRow>>(*last.rows);
+  const Grouping grouping(query.group_by, *last.province_of);
+  for (const ledger::Posting* p : counted) {
+    std::optional<AccountParts> a = ParseAccount(p->account);
+    if (!a.has_value()) continue;
+    const Grouping::Fields fields = grouping.FieldsOf(*a);
+    auto it = std::lower_bound(rows->begin(), rows->end(), fields,
+                               [](const HoldingRow& r, const Grouping::Fields& f) {
+                                 return Grouping::FieldsOfRow(r) < f;
+                               });
+    if (it != rows->end() && Grouping::FieldsOfRow(*it) == fields) {
+      std::optional<int64_t> sum = CheckedAdd(it->mass_g, p->amount);
+      if (!sum.has_value()) return nullptr;  // the full read names the overflow
+      if (*sum == 0) {
+        rows->erase(it);
+      } else {
+        it->mass_g = *sum;
+      }
+    } else {
+      HoldingRow row{std::string(fields[0]), std::string(fields[1]), std::string(fields[2]),
+                     std::string(fields[3]), std::string(fields[4]), p->amount, {}};
+      rows->insert(it, std::move(row));
+    }
+  }
+  next->rows = std::move(rows);
   return next;
 }
 
 Holdings ToHoldings(const GroupedHoldings& grouped) {
-  Holdings out;
-  out.as_of_seq = grouped.seq;
-  out.rows.reserve(grouped.groups.size());
-  for (const auto& [key, mass] : grouped.groups) {
-    HoldingRow row = Grouping::RowOf(key);
-    row.mass_g = mass;
-    out.rows.push_back(std::move(row));
-  }
-  return out;
+  return Holdings{*grouped.rows, grouped.seq};
 }
 
 }  // namespace
@@ -1468,12 +1512,14 @@ absl::StatusOr<std::shared_ptr<const GroupedHoldings>> Inventory::ComputeHolding
   out->province_of = std::make_shared<const absl::flat_hash_map<std::string, std::string>>(
       *std::move(province_of));
   const Grouping grouping(query.group_by, *out->province_of);
+  absl::btree_map<std::string, int64_t> groups;
   std::string key;
   for (const ledger::Balance& b : *balances) {
-    if (absl::Status s = AddToGroup(grouping, b.account, b.amount, key, out->groups); !s.ok()) {
+    if (absl::Status s = AddToGroup(grouping, b.account, b.amount, key, groups); !s.ok()) {
       return s;
     }
   }
+  out->rows = RowsOf(groups);
   return out;
 }
 
