@@ -218,6 +218,16 @@ struct GlpDeleter {
   void operator()(glp_prob* p) const { glp_delete_prob(p); }
 };
 
+// GLPK keeps an environment per thread from its first call until glp_free_env(): without
+// this, every server thread that ever ran the optimiser would keep ~10 KB for its lifetime
+// (LeakSanitizer reports it as a leak). Declared before any problem object, so it runs last.
+struct GlpEnvironmentScope {
+  GlpEnvironmentScope() = default;
+  GlpEnvironmentScope(const GlpEnvironmentScope&) = delete;
+  GlpEnvironmentScope& operator=(const GlpEnvironmentScope&) = delete;
+  ~GlpEnvironmentScope() { glp_free_env(); }
+};
+
 struct Solved {
   std::vector<int64_t> total_units;  // per metal
   SolverStatus status = SolverStatus::kUnspecified;
@@ -231,6 +241,7 @@ struct Solved {
 // = 0; per metal with need: s_m + u_m >= need_m / g.
 absl::StatusOr<Solved> Solve(const OptimizerInput& input, const Model& model) {
   const double g = static_cast<double>(input.granularity_g);
+  const GlpEnvironmentScope environment;
   std::unique_ptr<glp_prob, GlpDeleter> lp(glp_create_prob());
   glp_prob* p = lp.get();
   glp_set_obj_dir(p, GLP_MIN);
