@@ -372,7 +372,8 @@ TEST_F(DurabilityTest, FormatOneStoreIsReadAndUpgraded) {
     updated = u->seq;
   }
   auto format_of = [&](rocksdb::DB& db) {
-    codec::Reader r(RawGet(db, std::string(codec::kFormatKey)));
+    const std::string stored = RawGet(db, std::string(codec::kFormatKey));
+    codec::Reader r(stored);  // reads through a view: `stored` must outlive it
     uint32_t v = 0;
     EXPECT_TRUE(r.GetU32(&v));
     return v;
