@@ -189,6 +189,32 @@ absl::StatusOr<LoadedPledge> LoadPledge(ledger::Ledger& ledger, const Scope& sco
   return LoadedPledge{*std::move(p), r.version};
 }
 
+// The bank's pledge `id`, which must be active (FAILED_PRECONDITION PLEDGE_NOT_ACTIVE).
+absl::StatusOr<LoadedPledge> LoadActivePledge(ledger::Ledger& ledger, absl::string_view bank,
+                                              absl::string_view id) {
+  absl::StatusOr<LoadedPledge> loaded = LoadPledge(ledger, Scope{std::string(bank), ""}, id);
+  if (!loaded.ok()) return loaded.status();
+  const Pledge& p = loaded->pledge;
+  if (p.status != PledgeStatus::kActive) {
+    return Precondition(why::kPledgeNotActive,
+                        absl::StrCat("pledge ", p.id, " is ", PledgeStatusName(p.status)));
+  }
+  return loaded;
+}
+
+// Ends `p` on `date` with `status` and the event that says so, writes it over `version`, and
+// makes it the plan's answer.
+void EndPledge(Pledge& p, uint64_t version, PledgeStatus status, PledgeEventKind event,
+               std::string event_ref, absl::CivilDay date, domain::Plan& plan) {
+  p.status = status;
+  p.end_date = date;
+  p.event = event;
+  p.event_ref = std::move(event_ref);
+  const std::string record = EncodePledge(p);
+  plan.tx.writes.push_back(ledger::RecordWrite{keys::Pledge(p.id), version, record, false});
+  plan.response = record;
+}
+
 struct LoadedLot {
   Lot lot;
   uint64_t version = 0;
@@ -568,14 +594,9 @@ absl::StatusOr<Mutation<Pledge>> Financing::RepayPledge(const Context& ctx, absl
   if (absl::Status s = BankOfPledgeId(pledge_id, "pledge_id").status(); !s.ok()) return s;
   const std::string request = absl::StrCat("repay|", pledge_id);
   auto planner = [&]() -> absl::StatusOr<domain::Plan> {
-    absl::StatusOr<LoadedPledge> loaded =
-        LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
+    absl::StatusOr<LoadedPledge> loaded = LoadActivePledge(ledger_, bank, pledge_id);
     if (!loaded.ok()) return loaded.status();
     Pledge& p = loaded->pledge;
-    if (p.status != PledgeStatus::kActive) {
-      return Precondition(why::kPledgeNotActive,
-                          absl::StrCat("pledge ", p.id, " is ", PledgeStatusName(p.status)));
-    }
     absl::StatusOr<std::vector<LoadedLot>> lots = LoadPledgedLots(ledger_, p);
     if (!lots.ok()) return lots.status();
     domain::Plan plan;
@@ -587,15 +608,9 @@ absl::StatusOr<Mutation<Pledge>> Financing::RepayPledge(const Context& ctx, absl
       plan.tx.writes.push_back(
           ledger::RecordWrite{keys::Lot(l.lot.id), l.version, inventory::EncodeLot(l.lot), false});
     }
-    p.status = PledgeStatus::kReleased;
-    p.end_date = ctx.business_date;
-    p.event = PledgeEventKind::kReleased;
-    p.event_ref.clear();
     p.principal_history.push_back(PrincipalStep{ctx.business_date, 0});
-    const std::string record = EncodePledge(p);
-    plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, record, false});
-    plan.response = record;
+    EndPledge(p, loaded->version, PledgeStatus::kReleased, PledgeEventKind::kReleased, "",
+              ctx.business_date, plan);
     return plan;
   };
   return ToPledgeMutation(internal::Mutate(ledger_, ctx, FinancingReceiptPrefix(bank),
@@ -611,14 +626,9 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
   if (absl::Status s = CheckText(reason, "reason", true); !s.ok()) return s;
   const std::string request = absl::StrCat("enforce|", pledge_id, "|", reason);
   auto planner = [&]() -> absl::StatusOr<domain::Plan> {
-    absl::StatusOr<LoadedPledge> loaded =
-        LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
+    absl::StatusOr<LoadedPledge> loaded = LoadActivePledge(ledger_, bank, pledge_id);
     if (!loaded.ok()) return loaded.status();
     Pledge& p = loaded->pledge;
-    if (p.status != PledgeStatus::kActive) {
-      return Precondition(why::kPledgeNotActive,
-                          absl::StrCat("pledge ", p.id, " is ", PledgeStatusName(p.status)));
-    }
     if (ctx.business_date <= p.maturity_date && !p.in_margin_call) {
       return Precondition(why::kNotInDefault, absl::StrCat("pledge ", p.id, " matures on ",
                                                            domain::FormatDate(p.maturity_date),
@@ -652,15 +662,9 @@ absl::StatusOr<Mutation<Pledge>> Financing::EnforcePledge(const Context& ctx,
           ledger::RecordWrite{keys::Lot(l.lot.id), l.version, inventory::EncodeLot(l.lot), false});
     }
     if (absl::Status s = inventory::AddOwnerChangePostings(changes, plan.tx); !s.ok()) return s;
-    p.status = PledgeStatus::kEnforced;
-    p.end_date = ctx.business_date;
-    p.event = PledgeEventKind::kEnforced;
-    p.event_ref = std::string(reason);
     plan.tx.memo = std::string(reason);
-    const std::string record = EncodePledge(p);
-    plan.tx.writes.push_back(
-        ledger::RecordWrite{keys::Pledge(p.id), loaded->version, record, false});
-    plan.response = record;
+    EndPledge(p, loaded->version, PledgeStatus::kEnforced, PledgeEventKind::kEnforced,
+              std::string(reason), ctx.business_date, plan);
     return plan;
   };
   return ToPledgeMutation(internal::Mutate(ledger_, ctx, FinancingReceiptPrefix(bank),
@@ -676,14 +680,9 @@ absl::StatusOr<Mutation<Pledge>> Financing::ConsentToCallUp(const Context& ctx,
   if (absl::Status s = CheckId(call_up_id, "call_up_id"); !s.ok()) return s;
   const std::string request = absl::StrCat("consent|", pledge_id, "|", call_up_id);
   auto planner = [&]() -> absl::StatusOr<domain::Plan> {
-    absl::StatusOr<LoadedPledge> loaded =
-        LoadPledge(ledger_, Scope{std::string(bank), ""}, pledge_id);
+    absl::StatusOr<LoadedPledge> loaded = LoadActivePledge(ledger_, bank, pledge_id);
     if (!loaded.ok()) return loaded.status();
     Pledge& p = loaded->pledge;
-    if (p.status != PledgeStatus::kActive) {
-      return Precondition(why::kPledgeNotActive,
-                          absl::StrCat("pledge ", p.id, " is ", PledgeStatusName(p.status)));
-    }
     if (std::find(p.call_up_ids.begin(), p.call_up_ids.end(), call_up_id) == p.call_up_ids.end()) {
       return Precondition(why::kNotAffected,
                           absl::StrCat("call-up ", call_up_id, " does not concern pledge ", p.id));
