@@ -53,6 +53,7 @@
 #include "reserve/v1/error.pb.h"
 #include "reserve/v1/financing.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
+#include "tests/bench/bench_kit.h"
 
 namespace reserve::bench {
 namespace {
@@ -68,7 +69,6 @@ constexpr int kFillInFlight = 4;
 constexpr int kMaxClients = 1024;  // per bank
 constexpr int kListPageSize = 1000;
 constexpr int kMaxListPages = 100'000;  // bounds the read-back
-constexpr auto kCallDeadline = std::chrono::seconds(60);
 constexpr auto kMarkWait = std::chrono::seconds(120);
 
 struct Flags {
@@ -106,19 +106,6 @@ std::string LotId(const Flags& f, int64_t n) { return absl::StrCat(f.run_id, "-L
 std::string EnterpriseId(const Flags& f) { return absl::StrCat(f.run_id, "-E"); }
 std::string DepotId(const Flags& f) { return absl::StrCat(f.run_id, "-D"); }
 
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own TCP connection
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  channel->WaitForConnected(std::chrono::system_clock::now() + kCallDeadline);
-  return channel;
-}
-
-void Prepare(const std::string& token, grpc::ClientContext& ctx) {
-  ctx.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-  if (!token.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-}
-
 std::string ReasonOf(const grpc::Status& s) {
   pb::ErrorDetail detail;
   if (!s.error_details().empty() && detail.ParseFromString(s.error_details())) {
@@ -137,25 +124,6 @@ void SetDate(pb::Date* d, int y, int m, int day) {
   d->set_year(y);
   d->set_month(m);
   d->set_day(day);
-}
-
-struct Percentiles {
-  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
-};
-
-Percentiles Summarise(std::vector<int64_t>& ns) {
-  Percentiles p;
-  if (ns.empty()) return p;
-  std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) {
-    size_t i = static_cast<size_t>(q * static_cast<double>(ns.size()));
-    return static_cast<double>(ns[std::min(i, ns.size() - 1)]) / 1e6;
-  };
-  p.p50_ms = at(0.50);
-  p.p99_ms = at(0.99);
-  p.p999_ms = at(0.999);
-  p.max_ms = static_cast<double>(ns.back()) / 1e6;
-  return p;
 }
 
 // ---- Setup ----

@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "reserve/v1/inventory.grpc.pb.h"
+#include "tests/bench/bench_kit.h"
 
 namespace reserve::bench {
 namespace {
@@ -53,7 +54,6 @@ constexpr int kOwners = 8;
 constexpr int kFillBatch = 1000;   // the service's limit per acquisition
 constexpr int kFillInFlight = 4;   // batches in flight while filling
 constexpr int kMaxClients = 4096;  // bound on in-flight calls
-constexpr auto kCallDeadline = std::chrono::seconds(60);
 const char* const kProvinces[] = {"Jiangsu", "Guangdong", "Gansu", "Yunnan",
                                   "Hunan",   "Sichuan",   "Hebei", "Shandong"};
 struct MetalGrade {
@@ -80,19 +80,6 @@ struct Flags {
 
 std::string DepotId(const Flags& f, int d) { return absl::StrCat(f.run_id, "-D", d); }
 
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own TCP connection
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
-
-void Prepare(const Flags& f, grpc::ClientContext& ctx) {
-  ctx.set_deadline(std::chrono::system_clock::now() + kCallDeadline);  // gRPC wants system_clock
-  if (!f.token.empty()) {
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", f.token));
-  }
-}
-
 [[noreturn]] void Die(absl::string_view what, const grpc::Status& s) {
   std::fprintf(stderr, "reserve-bench: %.*s: %s: %s\n", static_cast<int>(what.size()), what.data(),
                absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())).c_str(),
@@ -114,7 +101,7 @@ void CreateDepots(const Flags& f, pb::InventoryService::Stub& stub) {
       (*depot->mutable_capacity_g())[m.metal] = kDepotCapacityG;
     }
     grpc::ClientContext ctx;
-    Prepare(f, ctx);
+    Prepare(f.token, ctx);
     pb::DepotResponse resp;
     grpc::Status s = stub.CreateDepot(&ctx, req, &resp);
     if (!s.ok()) {
@@ -146,34 +133,6 @@ void FillLot(const Flags& f, int64_t group, int64_t n, pb::Lot* lot) {
   lot->set_owner(absl::StrCat("owner-", (n / 3) % kOwners));
 }
 
-struct Percentiles {
-  size_t count = 0;
-  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0, mean_ms = 0;
-};
-
-Percentiles Summarise(std::vector<int64_t>& ns) {
-  Percentiles p;
-  p.count = ns.size();
-  if (ns.empty()) {
-    return p;
-  }
-  std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) {
-    size_t i = static_cast<size_t>(q * static_cast<double>(ns.size()));
-    return static_cast<double>(ns[std::min(i, ns.size() - 1)]) / 1e6;
-  };
-  p.p50_ms = at(0.50);
-  p.p99_ms = at(0.99);
-  p.p999_ms = at(0.999);
-  p.max_ms = static_cast<double>(ns.back()) / 1e6;
-  long double sum = 0;
-  for (int64_t v : ns) {
-    sum += v;
-  }
-  p.mean_ms = static_cast<double>(sum / ns.size() / 1e6L);
-  return p;
-}
-
 // One in-flight asynchronous call; its address is the completion-queue tag.
 struct Call {
   int slot = 0;
@@ -190,8 +149,8 @@ int RunAcquire(const Flags& f) {
   std::vector<std::unique_ptr<pb::InventoryService::Stub>> stubs;
   for (int c = 0; c < n_channels; ++c) {
     std::shared_ptr<grpc::Channel> channel = OwnChannel(f.address);
-    // Connect before the clock starts, so the run measures calls, not TCP set-up.
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCallDeadline)) {
+    // OwnChannel connects before the clock starts, so the run measures calls, not TCP set-up.
+    if (channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
       Die("connect", grpc::Status(grpc::StatusCode::UNAVAILABLE, f.address));
     }
     stubs.push_back(pb::InventoryService::NewStub(channel));
@@ -210,7 +169,7 @@ int RunAcquire(const Flags& f) {
     Call& c = calls[slot];
     c.slot = slot;
     c.ctx = std::make_unique<grpc::ClientContext>();
-    Prepare(f, *c.ctx);
+    Prepare(f.token, *c.ctx);
     c.req.Clear();
     c.req.set_request_id(absl::StrCat(f.run_id, "-c", slot, "-", next_seq[slot]++));
     c.req.mutable_business_date()->set_year(2024);
@@ -313,7 +272,7 @@ void Fill(const Flags& f, pb::InventoryService::Stub& stub) {
           FillLot(f, b, n, req.add_lots());
         }
         grpc::ClientContext ctx;
-        Prepare(f, ctx);
+        Prepare(f.token, ctx);
         pb::AcquireLotsResponse resp;
         grpc::Status s = stub.AcquireLots(&ctx, req, &resp);
         if (!s.ok()) {
@@ -370,7 +329,7 @@ int RunHoldings(const Flags& f) {
       acquire.mutable_business_date()->set_day(1);
       FillLot(f, q, f.fill_lots + q, acquire.add_lots());
       grpc::ClientContext actx;
-      Prepare(f, actx);
+      Prepare(f.token, actx);
       pb::AcquireLotsResponse aresp;
       if (grpc::Status s = stub->AcquireLots(&actx, acquire, &aresp); !s.ok()) {
         Die("AcquireLots between queries", s);
@@ -381,7 +340,7 @@ int RunHoldings(const Flags& f) {
       req.add_group_by(k);
     }
     grpc::ClientContext ctx;
-    Prepare(f, ctx);
+    Prepare(f.token, ctx);
     pb::GetHoldingsResponse resp;
     const Clock::time_point start = Clock::now();
     grpc::Status s = stub->GetHoldings(&ctx, req, &resp);
