@@ -192,6 +192,8 @@ struct VerifyReport {
 using WatchCallback = std::function<bool(const JournalEntry&)>;
 // Polled while the watch waits for new entries; return true to stop.
 using StopPredicate = std::function<bool()>;
+// Receives what Commit would have returned (see CommitAsync).
+using CommitDone = std::function<void(absl::StatusOr<Receipt>)>;
 
 class Ledger {
  public:
@@ -206,6 +208,14 @@ class Ledger {
   // ALREADY_EXISTS: REQUEST_ID_REUSED with different content.
   // RESOURCE_EXHAUSTED: QUEUE_FULL. UNAVAILABLE: LEDGER_HALTED or shutting down.
   virtual absl::StatusOr<Receipt> Commit(const Transaction& tx) = 0;
+
+  // Commit without a thread waiting for it: `done` runs exactly once with what Commit would
+  // return, on a thread of the ledger's once the entry is durable, or on the caller's thread
+  // for an answer that needs no wait (a malformed tx, a full queue). `done` may read and call
+  // CommitAsync again (a re-planned retry) but must not wait for a commit, nor block for
+  // long: it holds up later answers. This
+  // default waits in Commit and then calls `done`, for implementations with nothing better.
+  virtual void CommitAsync(Transaction tx, CommitDone done) { done(Commit(tx)); }
 
   virtual absl::StatusOr<Head> GetHead() = 0;
 

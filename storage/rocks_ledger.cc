@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -299,6 +300,7 @@ class RocksLedger::Impl {
 
   absl::Status Start();
   absl::StatusOr<Receipt> Commit(const Transaction& tx);
+  void CommitAsync(Transaction tx, CommitDone done);
   Head GetHead() {
     absl::MutexLock l(&mu_);
     return head_;
@@ -327,14 +329,21 @@ class RocksLedger::Impl {
   }
 
  private:
-  // One waiting Commit. Lives on the caller's stack until `done` is notified.
+  // One commit in flight. Commit keeps it on its stack and waits for `done`; CommitAsync
+  // allocates it with the transaction it owns, and Answer deletes it after `on_done`.
   struct Pending {
     const Transaction* tx = nullptr;
     std::string tx_bytes;  // canonical encoding
     std::string digest;    // SHA-256 of tx_bytes
     absl::StatusOr<Receipt> result;
-    absl::Notification done;
+    absl::Notification done;           // Commit
+    std::unique_ptr<Transaction> owned;  // CommitAsync
+    CommitDone on_done;                  // CommitAsync
   };
+  // Hands `p->result` to whoever waits for it; `p` is gone afterwards when async.
+  static void Answer(Pending* p);
+  // Validates and encodes `p->tx` and queues it for the writer, or says why not.
+  absl::Status Enqueue(Pending* p);
 
   // In-memory account state (writer thread only, after Start).
   struct AccountState {
@@ -768,28 +777,54 @@ absl::Status RocksLedger::Impl::Start() {
 
 // ===================================================================== commit
 
+absl::Status RocksLedger::Impl::Enqueue(Pending* p) {
+  if (absl::Status s = ValidateShape(*p->tx); !s.ok()) return s;
+  p->tx_bytes = codec::EncodeTransaction(*p->tx);
+  p->digest = codec::Sha256(p->tx_bytes);
+  absl::MutexLock l(&mu_);
+  if (!halt_reason_.empty()) {
+    return Rejection(absl::StatusCode::kUnavailable, reason::kLedgerHalted,
+                     absl::StrCat("ledger halted: ", halt_reason_));
+  }
+  if (closing_) return absl::UnavailableError("ledger is shutting down");
+  if (queue_.size() >= options_.max_queue) {
+    return Rejection(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
+                     absl::StrCat("more than ", options_.max_queue, " commits waiting"));
+  }
+  queue_.push_back(p);
+  queue_cv_.Signal();
+  return absl::OkStatus();
+}
+
+void RocksLedger::Impl::Answer(Pending* p) {
+  if (!p->on_done) {
+    p->done.Notify();
+    return;
+  }
+  CommitDone done = std::move(p->on_done);
+  absl::StatusOr<Receipt> result = std::move(p->result);
+  delete p;
+  done(std::move(result));
+}
+
 absl::StatusOr<Receipt> RocksLedger::Impl::Commit(const Transaction& tx) {
-  if (absl::Status s = ValidateShape(tx); !s.ok()) return s;
   Pending p;
   p.tx = &tx;
-  p.tx_bytes = codec::EncodeTransaction(tx);
-  p.digest = codec::Sha256(p.tx_bytes);
-  {
-    absl::MutexLock l(&mu_);
-    if (!halt_reason_.empty()) {
-      return Rejection(absl::StatusCode::kUnavailable, reason::kLedgerHalted,
-                       absl::StrCat("ledger halted: ", halt_reason_));
-    }
-    if (closing_) return absl::UnavailableError("ledger is shutting down");
-    if (queue_.size() >= options_.max_queue) {
-      return Rejection(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
-                       absl::StrCat("more than ", options_.max_queue, " commits waiting"));
-    }
-    queue_.push_back(&p);
-    queue_cv_.Signal();
-  }
+  if (absl::Status s = Enqueue(&p); !s.ok()) return s;
   p.done.WaitForNotification();
   return std::move(p.result);
+}
+
+void RocksLedger::Impl::CommitAsync(Transaction tx, CommitDone done) {
+  auto p = std::make_unique<Pending>();
+  p->owned = std::make_unique<Transaction>(std::move(tx));
+  p->tx = p->owned.get();
+  p->on_done = std::move(done);  // before it is queued: the writer may answer at once
+  if (absl::Status s = Enqueue(p.get()); !s.ok()) {
+    p->on_done(s);
+    return;
+  }
+  p.release();  // the writer owns it now; Answer deletes it
 }
 
 // Stage 1 (writer_): takes every waiting transaction off the queue, validates and applies
@@ -910,7 +945,7 @@ void RocksLedger::Impl::Acknowledge(const Groups& groups) {
       options_.observer.on_group_written(group->members.size(),
                                          absl::ToInt64Microseconds(absl::Now() - group->start));
     }
-    for (Pending* p : group->members) p->done.Notify();
+    for (Pending* p : group->members) Answer(p);
   }
 }
 
@@ -1058,7 +1093,7 @@ absl::Status RocksLedger::Impl::SyncExistingWals() {
 void RocksLedger::Impl::FailGroup(const std::vector<Pending*>& group, absl::string_view why) {
   for (Pending* p : group) {
     p->result = Rejection(absl::StatusCode::kUnavailable, reason::kLedgerHalted, why);
-    p->done.Notify();
+    Answer(p);
   }
 }
 
@@ -2097,6 +2132,9 @@ absl::StatusOr<Head> RocksLedger::Restore(const std::string& backup_directory,
 }
 
 absl::StatusOr<Receipt> RocksLedger::Commit(const Transaction& tx) { return impl_->Commit(tx); }
+void RocksLedger::CommitAsync(Transaction tx, CommitDone done) {
+  impl_->CommitAsync(std::move(tx), std::move(done));
+}
 absl::StatusOr<Head> RocksLedger::GetHead() { return impl_->GetHead(); }
 absl::StatusOr<RecordSet> RocksLedger::GetRecords(absl::Span<const std::string> keys,
                                                   const ReadOptions& options) {

@@ -65,6 +65,7 @@ class RocksLedger final : public Ledger {
   ~RocksLedger() override;
 
   absl::StatusOr<Receipt> Commit(const Transaction& tx) override;
+  void CommitAsync(Transaction tx, CommitDone done) override;
   absl::StatusOr<Head> GetHead() override;
   absl::StatusOr<RecordSet> GetRecords(absl::Span<const std::string> keys,
                                        const ReadOptions& options) override;

@@ -1,6 +1,8 @@
 #include "services/domain/mutate.h"
 
+#include <memory>
 #include <optional>
+#include <utility>
 
 #include "services/domain/checks.h"
 #include "services/domain/dates.h"
@@ -59,40 +61,95 @@ bool Retryable(const absl::Status& s) {
          (*r == reason::kInsufficientBalance || *r == reason::kAccountExists);
 }
 
+namespace {
+
+// One mutation's attempts. Each commit's answer either ends it (`done`) or plans the next.
+class Attempts : public std::enable_shared_from_this<Attempts> {
+ public:
+  Attempts(ledger::Ledger& ledger, const MutationSpec& spec, Context ctx, absl::string_view kind,
+           std::string fingerprint, Planner planner, Planner fast_planner, MutationDone done)
+      : ledger_(ledger),
+        spec_(spec),
+        ctx_(std::move(ctx)),
+        kind_(kind),
+        fingerprint_(std::move(fingerprint)),
+        planner_(std::move(planner)),
+        fast_planner_(std::move(fast_planner)),
+        done_(std::move(done)),
+        receipt_key_(absl::StrCat(spec.receipt_prefix, ctx_.request_id)) {}
+
+  void Next() {
+    if (attempt_ == kMaxCommitAttempts) return done_(last_);
+    absl::StatusOr<Plan> plan = attempt_ == 0 && fast_planner_ ? fast_planner_() : planner_();
+    ++attempt_;
+    if (!plan.ok()) return done_(Answered(plan.status()));
+    ledger::Transaction& tx = plan->tx;
+    tx.request_id = absl::StrCat(spec_.ledger_request_prefix, ctx_.request_id);
+    tx.kind = kind_;
+    tx.principal = ctx_.principal;
+    tx.business_date = ctx_.business_date;
+    json receipt = {{"fp", fingerprint_}, {"response", plan->response}};
+    tx.writes.push_back(ledger::RecordWrite{receipt_key_, 0, receipt.dump(), false});
+    if (tx.writes.size() > ledger::kMaxWrites) {
+      return done_(absl::ResourceExhaustedError("too many record writes in one request"));
+    }
+    ledger_.CommitAsync(
+        std::move(tx), [self = shared_from_this(), response = std::move(plan->response)](
+                           absl::StatusOr<ledger::Receipt> committed) mutable {
+          self->Committed(std::move(committed), std::move(response));
+        });
+  }
+
+ private:
+  void Committed(absl::StatusOr<ledger::Receipt> committed, json response) {
+    if (committed.ok()) {
+      // Replayed: the very same transaction, receipt record and response included.
+      return done_(Mutation<json>{std::move(response), committed->seq, committed->replayed});
+    }
+    if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
+      return done_(Answered(committed.status()));
+    }
+    if (!Retryable(committed.status())) return done_(committed.status());
+    last_ = committed.status();
+    Next();
+  }
+
+  absl::StatusOr<Mutation<json>> Answered(const absl::Status& fallback) {
+    return AnsweredByReceipt(ledger_, ctx_, receipt_key_, fingerprint_, fallback);
+  }
+
+  ledger::Ledger& ledger_;
+  const MutationSpec& spec_;
+  const Context ctx_;
+  const std::string kind_;
+  const std::string fingerprint_;
+  const Planner planner_;
+  const Planner fast_planner_;
+  const MutationDone done_;
+  const std::string receipt_key_;
+  int attempt_ = 0;
+  absl::Status last_ = absl::AbortedError("no attempt made");
+};
+
+}  // namespace
+
+void MutateAsync(ledger::Ledger& ledger, const MutationSpec& spec, Context ctx,
+                 absl::string_view kind, std::string fingerprint, Planner planner,
+                 Planner fast_planner, MutationDone done) {
+  if (absl::Status s = CheckContext(ctx, spec.max_request_id_chars); !s.ok()) return done(s);
+  std::make_shared<Attempts>(ledger, spec, std::move(ctx), kind, std::move(fingerprint),
+                             std::move(planner), std::move(fast_planner), std::move(done))
+      ->Next();
+}
+
 absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const MutationSpec& spec,
                                       const Context& ctx, absl::string_view kind,
                                       absl::string_view fingerprint, const Planner& planner,
                                       const Planner& fast_planner) {
-  if (absl::Status s = CheckContext(ctx, spec.max_request_id_chars); !s.ok()) return s;
-  const std::string receipt_key = absl::StrCat(spec.receipt_prefix, ctx.request_id);
-  absl::Status last = absl::AbortedError("no attempt made");
-  for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
-    absl::StatusOr<Plan> plan = attempt == 0 && fast_planner ? fast_planner() : planner();
-    if (!plan.ok()) {
-      return AnsweredByReceipt(ledger, ctx, receipt_key, fingerprint, plan.status());
-    }
-    ledger::Transaction& tx = plan->tx;
-    tx.request_id = absl::StrCat(spec.ledger_request_prefix, ctx.request_id);
-    tx.kind = std::string(kind);
-    tx.principal = ctx.principal;
-    tx.business_date = ctx.business_date;
-    json receipt = {{"fp", fingerprint}, {"response", plan->response}};
-    tx.writes.push_back(ledger::RecordWrite{receipt_key, 0, receipt.dump(), false});
-    if (tx.writes.size() > ledger::kMaxWrites) {
-      return absl::ResourceExhaustedError("too many record writes in one request");
-    }
-    absl::StatusOr<ledger::Receipt> committed = ledger.Commit(tx);
-    if (committed.ok()) {
-      // Replayed: the very same transaction, receipt record and response included.
-      return Mutation<json>{std::move(plan->response), committed->seq, committed->replayed};
-    }
-    if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
-      return AnsweredByReceipt(ledger, ctx, receipt_key, fingerprint, committed.status());
-    }
-    if (!Retryable(committed.status())) return committed.status();
-    last = committed.status();
-  }
-  return last;
+  return Await<absl::StatusOr<Mutation<json>>>([&](MutationDone done) {
+    MutateAsync(ledger, spec, ctx, kind, std::string(fingerprint), planner, fast_planner,
+                std::move(done));
+  });
 }
 
 }  // namespace reserve::domain

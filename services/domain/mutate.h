@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -25,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "nlohmann/json.hpp"
 #include "services/domain/context.h"
@@ -70,6 +72,30 @@ absl::StatusOr<Mutation<json>> Mutate(ledger::Ledger& ledger, const MutationSpec
                                       const Context& ctx, absl::string_view kind,
                                       absl::string_view fingerprint, const Planner& planner,
                                       const Planner& fast_planner = nullptr);
+
+// Mutate without a thread waiting on the ledger: `done` runs exactly once with what Mutate
+// would return, on the caller's thread when no commit is needed (a planner's error, say) and
+// otherwise on the ledger's (Ledger::CommitAsync), where a retry's plan then also runs. So
+// `planner` and `fast_planner` must own what they use; `ledger` and `spec` must outlive the
+// mutation. Mutate is this and a wait.
+using MutationDone = std::function<void(absl::StatusOr<Mutation<json>>)>;
+void MutateAsync(ledger::Ledger& ledger, const MutationSpec& spec, Context ctx,
+                 absl::string_view kind, std::string fingerprint, Planner planner,
+                 Planner fast_planner, MutationDone done);
+
+// Calls `start` with a callback and waits until `start` (or whatever it handed the callback
+// to) calls it: the synchronous form of an asynchronous operation.
+template <typename T>
+T Await(const std::function<void(std::function<void(T)>)>& start) {
+  std::optional<T> out;
+  absl::Notification answered;
+  start([&](T value) {
+    out.emplace(std::move(value));
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return *std::move(out);
+}
 
 // Conflicts a fresh read and a new plan can resolve: a version conflict (ABORTED), and a
 // guarded balance or an account that a concurrent commit changed since the plan's reads

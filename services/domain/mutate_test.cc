@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "services/domain/fingerprint.h"
 #include "services/domain/reads.h"
@@ -154,6 +155,64 @@ TEST_F(MutateTest, AGuardedBalanceSpentConcurrentlyReplans) {
   absl::StatusOr<Mutation<json>> m = Mutate(*ledger_, kSpec, Ctx("r1"), kKind, "fp", spend);
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(ReasonOf(m.status()), "BUDGET_INSUFFICIENT");
+}
+
+TEST_F(MutateTest, AsyncMutationsRacingForOneRecordEachAnswerOnceAndAllApply) {
+  // Each adds its name to the list in record "k" (compare-and-set): the losers of each round
+  // re-plan inside the ledger's answer, with no thread of theirs waiting.
+  Write("seed", {{"k", 0, "", false}});
+  constexpr int kRacers = 6;  // within kMaxCommitAttempts rounds: each round one wins
+  absl::Mutex mu;
+  int answered = 0;
+  std::vector<int> answers(kRacers, 0);
+  for (int i = 0; i < kRacers; ++i) {
+    const std::string name = absl::StrCat("n", i);
+    Planner append = [this, name]() -> absl::StatusOr<Plan> {
+      absl::StatusOr<ledger::Record> r = ReadRecord(*ledger_, "k");
+      if (!r.ok()) return r.status();
+      Plan plan;
+      plan.tx.writes.push_back({"k", r->version, absl::StrCat(r->value, name, ";"), false});
+      plan.response = {{"name", name}};
+      return plan;
+    };
+    MutateAsync(*ledger_, kSpec, Ctx(absl::StrCat("race-", i)), kKind, "fp", append, nullptr,
+                [&, i](absl::StatusOr<Mutation<json>> m) {
+                  EXPECT_TRUE(m.ok()) << m.status();
+                  absl::MutexLock l(&mu);
+                  ++answers[i];
+                  ++answered;
+                });
+  }
+  {
+    absl::MutexLock l(&mu);
+    mu.Await(absl::Condition(+[](int* n) { return *n == kRacers; }, &answered));
+  }
+  EXPECT_EQ(answers, std::vector<int>(kRacers, 1));
+  std::string list = ReadRecord(*ledger_, "k")->value;
+  for (int i = 0; i < kRacers; ++i) {
+    EXPECT_NE(list.find(absl::StrCat("n", i, ";")), std::string::npos) << list;
+  }
+  EXPECT_EQ(list.size(), static_cast<size_t>(kRacers) * 3);
+}
+
+TEST_F(MutateTest, AsyncAnswersWithoutACommitComeBeforeTheCallReturns) {
+  bool answered = false;
+  Planner refuse = []() -> absl::StatusOr<Plan> {
+    return Precondition("LOT_RELEASED", "the lot left");
+  };
+  MutateAsync(*ledger_, kSpec, Ctx("r1"), kKind, "fp", refuse, nullptr,
+              [&](absl::StatusOr<Mutation<json>> m) {
+                EXPECT_EQ(ReasonOf(m.status()), "LOT_RELEASED");
+                answered = true;
+              });
+  EXPECT_TRUE(answered);
+  answered = false;
+  MutateAsync(*ledger_, kSpec, Ctx(""), kKind, "fp", refuse, nullptr,
+              [&](absl::StatusOr<Mutation<json>> m) {
+                EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+                answered = true;
+              });
+  EXPECT_TRUE(answered);
 }
 
 TEST_F(MutateTest, ConflictsBeyondTheAttemptLimitReturnTheLastOne) {

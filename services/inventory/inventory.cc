@@ -936,13 +936,30 @@ absl::StatusOr<std::vector<LotEvent>> Inventory::LotHistory(absl::string_view id
 
 absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
     const Context& ctx, const AcquireRequest& request) {
-  absl::StatusOr<std::vector<Lot>> lots = PrepareLots(ctx, request, "lots");
-  if (!lots.ok()) return lots.status();
-  if (absl::Status s = CheckText(request.memo, "memo", false); !s.ok()) return s;
-  auto plan_with = [&](bool optimistic) -> absl::StatusOr<Plan> {
+  return domain::Await<absl::StatusOr<Mutation<std::vector<std::string>>>>(
+      [&](AcquireDone done) { AcquireAsync(ctx, request, std::move(done)); });
+}
+
+void Inventory::AcquireAsync(const Context& ctx, AcquireRequest request, AcquireDone done) {
+  absl::StatusOr<std::vector<Lot>> prepared = PrepareLots(ctx, request, "lots");
+  if (!prepared.ok()) return done(prepared.status());
+  if (absl::Status s = CheckText(request.memo, "memo", false); !s.ok()) return done(s);
+  constexpr absl::string_view kKind = "inventory.acquire";
+  std::string fingerprint = AcquireFingerprint(kKind, ctx.business_date, request);
+  // The planners outlive this call (a retry plans on a ledger thread), so they share what
+  // they read.
+  struct Input {
+    std::vector<Lot> lots;
+    std::string order_id;
+    std::string memo;
+  };
+  auto in = std::make_shared<const Input>(
+      Input{*std::move(prepared), std::move(request.order_id), std::move(request.memo)});
+  auto plan_with = [this, in, business_date = ctx.business_date](
+                       bool optimistic) -> absl::StatusOr<Plan> {
     Plan plan;
     TxBuilder b;
-    if (absl::Status s = PlanAcquisition(ledger_, *catalog_, *lots, "lots", request.order_id, {},
+    if (absl::Status s = PlanAcquisition(ledger_, *catalog_, in->lots, "lots", in->order_id, {},
                                          optimistic, b, plan.tx);
         !s.ok()) {
       return s;
@@ -950,23 +967,24 @@ absl::StatusOr<Mutation<std::vector<std::string>>> Inventory::Acquire(
     if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
     if (absl::Status s =
             ApplyOrderHook(options_.order_hook,
-                           AcquisitionUses(*lots, request.order_id, ctx.business_date), plan.tx);
+                           AcquisitionUses(in->lots, in->order_id, business_date), plan.tx);
         !s.ok()) {
       return s;
     }
-    plan.tx.memo = request.memo;
+    plan.tx.memo = in->memo;
     json ids = json::array();
-    for (const Lot& l : *lots) ids.push_back(l.id);
+    for (const Lot& l : in->lots) ids.push_back(l.id);
     plan.response = {{"lot_ids", ids}};
     return plan;
   };
-  constexpr absl::string_view kKind = "inventory.acquire";
-  return Convert<std::vector<std::string>>(
-      domain::Mutate(
-          ledger_, kMutations, ctx, kKind, AcquireFingerprint(kKind, ctx.business_date, request),
-          [&] { return plan_with(false); }, [&] { return plan_with(true); }),
-      [](const json& j) -> absl::StatusOr<std::vector<std::string>> {
-        return j.at("lot_ids").get<std::vector<std::string>>();
+  domain::MutateAsync(
+      ledger_, kMutations, ctx, kKind, std::move(fingerprint),
+      [plan_with] { return plan_with(false); }, [plan_with] { return plan_with(true); },
+      [done = std::move(done)](absl::StatusOr<Mutation<json>> m) {
+        done(Convert<std::vector<std::string>>(
+            std::move(m), [](const json& j) -> absl::StatusOr<std::vector<std::string>> {
+              return j.at("lot_ids").get<std::vector<std::string>>();
+            }));
       });
 }
 

@@ -257,6 +257,10 @@ class Inventory {
   // Movements.
   absl::StatusOr<Mutation<std::vector<std::string>>> Acquire(const Context& ctx,
                                                              const AcquireRequest& request);
+  // Acquire answered through `done` (see domain::MutateAsync for where it runs): the form the
+  // gRPC glue uses, so no thread waits on the ledger per acquisition in flight.
+  using AcquireDone = std::function<void(absl::StatusOr<Mutation<std::vector<std::string>>>)>;
+  void AcquireAsync(const Context& ctx, AcquireRequest request, AcquireDone done);
   absl::StatusOr<Mutation<Lot>> Dispatch(const Context& ctx, absl::string_view lot_id,
                                          absl::string_view to_depot);
   absl::StatusOr<Mutation<Lot>> Receive(const Context& ctx, absl::string_view lot_id,

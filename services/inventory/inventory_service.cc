@@ -369,23 +369,39 @@ grpc::Status InventoryServiceImpl::GetLotHistory(grpc::ServerContext* context,
 
 // ---- Movements ----
 
-grpc::Status InventoryServiceImpl::AcquireLots(grpc::ServerContext* context,
-                                               const v1::AcquireLotsRequest* request,
-                                               v1::AcquireLotsResponse* response) {
+void InventoryServiceImpl::ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) {
+  using Method = UnaryMethod<v1::AcquireLotsRequest, v1::AcquireLotsResponse>;
+  if (acquire_lots_ == nullptr) {
+    acquire_lots_ = std::make_shared<const Method>(Method{
+        [this](grpc::ServerContext* c, v1::AcquireLotsRequest* r,
+               grpc::ServerAsyncResponseWriter<v1::AcquireLotsResponse>* w,
+               grpc::ServerCompletionQueue* q, void* tag) { RequestAcquireLots(c, r, w, q, q, tag); },
+        [this](grpc::ServerContext* c, const v1::AcquireLotsRequest& r,
+               v1::AcquireLotsResponse* out, Reply reply) { AcquireLots(c, r, out, std::move(reply)); }});
+  }
+  ArmUnary(acquire_lots_, cq, host);
+}
+
+void InventoryServiceImpl::AcquireLots(grpc::ServerContext* context,
+                                       const v1::AcquireLotsRequest& request,
+                                       v1::AcquireLotsResponse* response, Reply reply) {
   absl::StatusOr<Principal> who = Authorize(context, "AcquireLots");
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) return reply(ToGrpcStatus(who.status()));
   absl::StatusOr<inv::Context> ctx = MakeContext(
-      *who, request->request_id(), request->has_business_date(), request->business_date());
-  if (!ctx.ok()) return ToGrpcStatus(ctx.status());
+      *who, request.request_id(), request.has_business_date(), request.business_date());
+  if (!ctx.ok()) return reply(ToGrpcStatus(ctx.status()));
   inv::AcquireRequest acquire;
-  for (const v1::Lot& l : request->lots()) acquire.lots.push_back(FromProto(l));
-  acquire.order_id = request->order_id();
-  acquire.memo = request->memo();
-  auto done = inventory_->Acquire(*ctx, acquire);
-  if (!done.ok()) return ToGrpcStatus(done.status());
-  for (const std::string& id : done->value) response->add_lot_ids(id);
-  SetCommit(*done, response->mutable_commit());
-  return grpc::Status::OK;
+  for (const v1::Lot& l : request.lots()) acquire.lots.push_back(FromProto(l));
+  acquire.order_id = request.order_id();
+  acquire.memo = request.memo();
+  inventory_->AcquireAsync(
+      *ctx, std::move(acquire),
+      [response, reply = std::move(reply)](auto done) {
+        if (!done.ok()) return reply(ToGrpcStatus(done.status()));
+        for (const std::string& id : done->value) response->add_lot_ids(id);
+        SetCommit(*done, response->mutable_commit());
+        reply(grpc::Status::OK);
+      });
 }
 
 grpc::Status InventoryServiceImpl::DispatchLot(grpc::ServerContext* context,

@@ -8,13 +8,18 @@
 
 #include "absl/status/statusor.h"
 #include "reserve/v1/inventory.grpc.pb.h"
+#include "services/common/async_unary.h"
 #include "services/common/auth.h"
 #include "services/inventory/inventory.h"
 #include "storage/ledger.h"
 
 namespace reserve {
 
-class InventoryServiceImpl final : public v1::InventoryService::Service {
+// AcquireLots is served asynchronously (services/common/async_unary.h): an acquisition waits
+// for its group fsync without holding a thread.
+class InventoryServiceImpl final
+    : public v1::InventoryService::WithAsyncMethod_AcquireLots<v1::InventoryService::Service>,
+      public AsyncMethods {
  public:
   // Seeds the metals catalog on first use (one idempotent ledger transaction), so setup can
   // fail: returns the ledger's error then. `ledger` and `authorizer` must outlive the result.
@@ -50,8 +55,9 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                         v1::ListLotsResponse* response) override;
   grpc::Status GetLotHistory(grpc::ServerContext* context, const v1::GetLotHistoryRequest* request,
                              v1::GetLotHistoryResponse* response) override;
-  grpc::Status AcquireLots(grpc::ServerContext* context, const v1::AcquireLotsRequest* request,
-                           v1::AcquireLotsResponse* response) override;
+  void ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) override;
+  void AcquireLots(grpc::ServerContext* context, const v1::AcquireLotsRequest& request,
+                   v1::AcquireLotsResponse* response, Reply reply);
   grpc::Status DispatchLot(grpc::ServerContext* context, const v1::DispatchLotRequest* request,
                            v1::TransferResponse* response) override;
   grpc::Status ReceiveLot(grpc::ServerContext* context, const v1::ReceiveLotRequest* request,
@@ -93,6 +99,9 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
 
   const std::unique_ptr<inventory::Inventory> inventory_;
   const Authorizer& authorizer_;
+  // Made on the first ArmAll; shared by every wait for a call.
+  std::shared_ptr<const UnaryMethod<v1::AcquireLotsRequest, v1::AcquireLotsResponse>>
+      acquire_lots_;
 };
 
 }  // namespace reserve

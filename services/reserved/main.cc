@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "absl/synchronization/mutex.h"
+#include "services/common/async_unary.h"
 #include "services/common/auth.h"
 #include "services/common/credentials.h"
 #include "services/common/identity_service.h"
@@ -54,6 +55,8 @@ constexpr std::chrono::seconds kShutdownGrace{10};
 // and that thread churn cost more CPU than the inventory logic. Idle threads are cheap.
 constexpr int kMinPollers = 2;
 constexpr int kMaxPollers = 256;
+// Threads for the methods served from completion queues: one per core of the 2-core target.
+constexpr int kAsyncThreads = 2;
 
 // ---------------------------------------------------------------------------------------
 // Flags.
@@ -339,6 +342,10 @@ int Serve(const ServeFlags& flags, bool data_dir_given, sigset_t signals) {
   interceptors.push_back((*metrics)->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
+  // Methods served asynchronously (services/common/async_unary.h) run on these threads.
+  AsyncHost async_host(kAsyncThreads);
+  async_host.AddQueues(builder);
+
   IdentityServiceImpl identity(&authorizer);
   builder.RegisterService(&identity);
   std::vector<HostedService> hosted;
@@ -360,6 +367,9 @@ int Serve(const ServeFlags& flags, bool data_dir_given, sigset_t signals) {
     log::Error("server.start_failed", {{"listen", flags.listen}});
     return kExitFailure;
   }
+  std::vector<grpc::Service*> registered;
+  for (const HostedService& service : hosted) registered.push_back(service.service.get());
+  async_host.Start(registered);
   if (!flags.port_file.empty()) {
     if (absl::Status written = WritePortFile(flags.port_file, port); !written.ok()) {
       server->Shutdown();
@@ -392,6 +402,7 @@ int Serve(const ServeFlags& flags, bool data_dir_given, sigset_t signals) {
   });
   server->Wait();
   signal_thread.join();
+  async_host.Stop();  // after every async call is answered; the ledger is still open
   if (rocks != nullptr) {
     rocks->Shutdown();
   }

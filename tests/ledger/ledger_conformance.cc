@@ -861,5 +861,99 @@ TEST_P(LedgerConformanceTest, ConcurrentCommitsAreAllAppliedOnce) {
   EXPECT_TRUE(report->ok) << report->problem;
 }
 
+// ---------------------------------------------------------------- CommitAsync
+
+// CommitAsync's answer to `tx`, waited for.
+absl::StatusOr<Receipt> CommitAndWait(Ledger& ledger, Transaction tx) {
+  absl::StatusOr<Receipt> out = absl::UnknownError("no answer");
+  absl::Notification answered;
+  ledger.CommitAsync(std::move(tx), [&](absl::StatusOr<Receipt> r) {
+    out = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return out;
+}
+
+TEST_P(LedgerConformanceTest, CommitAsyncAnswersAsCommitDoes) {
+  OpenAccounts(ledger());
+  Transaction pay = TxBuilder("pay-1").Post("depot", -5).Post("source", 5);
+  absl::StatusOr<Receipt> first = CommitAndWait(ledger(), pay);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->replayed);
+  EXPECT_EQ(HeadSeq(ledger()), first->seq);
+  EXPECT_EQ(BalanceOf(ledger(), "depot").amount, 995);
+  // The same transaction again, either way: the original receipt.
+  absl::StatusOr<Receipt> again = CommitAndWait(ledger(), pay);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->seq, first->seq);
+  EXPECT_EQ(again->hash, first->hash);
+  absl::StatusOr<Receipt> sync_again = ledger().Commit(pay);
+  ASSERT_TRUE(sync_again.ok()) << sync_again.status();
+  EXPECT_EQ(sync_again->seq, first->seq);
+  // Rejections, with the reasons Commit gives, and nothing written.
+  ExpectReason(
+      CommitAndWait(ledger(), TxBuilder("pay-1").Post("depot", -6).Post("source", 6)).status(),
+      StatusCode::kAlreadyExists, reason::kRequestIdReused);
+  ExpectReason(
+      CommitAndWait(ledger(), TxBuilder("big").Post("depot", -5000).Post("source", 5000))
+          .status(),
+      StatusCode::kFailedPrecondition, reason::kInsufficientBalance);
+  ExpectReason(CommitAndWait(ledger(), TxBuilder("v").Write("lot/1", 9, "x")).status(),
+               StatusCode::kAborted, reason::kVersionConflict);
+  ExpectField(CommitAndWait(ledger(), TxBuilder("").Post("depot", -1).Post("source", 1)).status(),
+              "request_id");
+  EXPECT_EQ(HeadSeq(ledger()), first->seq);
+  EXPECT_EQ(BalanceOf(ledger(), "depot").amount, 995);
+}
+
+TEST_P(LedgerConformanceTest, ConcurrentAsyncCommitsAreEachAnsweredOnce) {
+  OpenAccounts(ledger());
+  constexpr int kCommits = 300;
+  absl::Mutex mu;
+  std::vector<int> answers(kCommits, 0);
+  std::set<Seq> seqs;
+  int failures = 0;
+  int answered = 0;
+  // A commit answered from within another's answer: a retry plans and commits from there.
+  for (int i = 0; i < kCommits; ++i) {
+    ledger().CommitAsync(
+        TxBuilder(absl::StrCat("a", i)).Post("depot", -1).Post("source", 1),
+        [&, i](absl::StatusOr<Receipt> r) {
+          absl::MutexLock l(&mu);
+          ++answers[i];
+          ++answered;
+          if (r.ok()) {
+            seqs.insert(r->seq);
+          } else {
+            ++failures;
+          }
+        });
+  }
+  absl::Notification chained;
+  ledger().CommitAsync(TxBuilder("outer").Post("depot", -1).Post("source", 1),
+                       [&](absl::StatusOr<Receipt> outer) {
+                         EXPECT_TRUE(outer.ok()) << outer.status();
+                         ledger().CommitAsync(
+                             TxBuilder("inner").Post("depot", -1).Post("source", 1),
+                             [&](absl::StatusOr<Receipt> inner) {
+                               EXPECT_TRUE(inner.ok()) << inner.status();
+                               chained.Notify();
+                             });
+                       });
+  chained.WaitForNotification();
+  {
+    absl::MutexLock l(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == kCommits; }, &answered));
+  }
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kCommits));
+  EXPECT_TRUE(std::all_of(answers.begin(), answers.end(), [](int n) { return n == 1; }));
+  EXPECT_EQ(HeadSeq(ledger()), 1u + kCommits + 2);
+  EXPECT_EQ(BalanceOf(ledger(), "depot").amount, 1000 - kCommits - 2);
+}
+
 }  // namespace
 }  // namespace reserve::ledger::testing

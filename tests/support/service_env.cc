@@ -94,10 +94,13 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
     builder.RegisterService(service);
   }
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  out->async_ = std::make_unique<AsyncHost>(/*threads=*/1);
+  out->async_->AddQueues(builder);
   out->server_ = builder.BuildAndStart();
   if (out->server_ == nullptr || port <= 0) {
     return absl::UnavailableError("the test server did not start on 127.0.0.1:0");
   }
+  out->async_->Start(services);
   out->address_ = absl::StrCat("127.0.0.1:", port);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -106,7 +109,10 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   return out;
 }
 
-TestServer::~TestServer() { server_->Shutdown(std::chrono::system_clock::now()); }
+TestServer::~TestServer() {
+  if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
+  async_->Stop();
+}
 
 void ServiceTest::SetUp() {
   absl::StatusOr<std::unique_ptr<TestLedger>> ledger = TestLedger::Create(GetParam(), prefix_);

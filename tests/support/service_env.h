@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "reserve/v1/ledger.pb.h"
+#include "services/common/async_unary.h"
 #include "services/common/auth.h"
 #include "services/common/grpc_status.h"
 #include "services/ledger/testing/in_process_server.h"
@@ -111,6 +112,8 @@ class TestServer {
  private:
   TestServer() = default;
 
+  // Serves the services' async methods, as reserved does (declared first: stopped last).
+  std::unique_ptr<AsyncHost> async_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
