@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -511,55 +513,111 @@ ledger::Transaction PledgeTransaction(const Pledge& pledge, const Context& ctx, 
 
 }  // namespace
 
+namespace {
+
+// One attempt's reads and decision: an answer that ends the request (a replay of the committed
+// pledge, a refusal), or the pledge and the transaction that commits it.
+struct PledgeStep {
+  std::optional<absl::StatusOr<Mutation<PledgeResult>>> answer;
+  PledgeResult result;
+  ledger::Transaction tx;
+};
+
+PledgeStep DecidePledge(ledger::Ledger& ledger, const Context& ctx, absl::string_view bank,
+                        const PledgeRequest& request, const std::string& pledge_id,
+                        const std::string& fp) {
+  auto answer = [](absl::StatusOr<Mutation<PledgeResult>> a) {
+    PledgeStep step;
+    step.answer = std::move(a);
+    return step;
+  };
+  // Read 1: the pledge (a retry finds it), the borrower, the lots.
+  std::vector<std::string> first = {keys::Pledge(pledge_id), keys::Enterprise(request.borrower)};
+  for (const std::string& id : request.lot_ids) first.push_back(keys::Lot(id));
+  absl::StatusOr<ledger::RecordSet> read = ReadRecords(ledger, first);
+  if (!read.ok()) return answer(read.status());
+  if (read->records[0].version != 0) return answer(Replay(ledger, read->records[0], fp, ctx));
+  if (read->records[1].version == 0) {
+    return answer(NotFound(why::kUnknownEnterprise,
+                           absl::StrCat("no enrolled enterprise ", request.borrower)));
+  }
+  PledgeInputs in;
+  absl::StatusOr<std::vector<LoadedLot>> lots = CheckedLots(*read, bank, request);
+  if (!lots.ok()) return answer(lots.status());
+  in.lots = *std::move(lots);
+  if (absl::Status s = ReadMarket(ledger, request, ctx.business_date, read->as_of_seq, in);
+      !s.ok()) {
+    return answer(s);
+  }
+  for (const LoadedLot& l : in.lots) {
+    std::optional<int64_t> sum = CheckedAdd(in.mass_g, l.lot.net_mass_g);
+    if (!sum.has_value()) return answer(InvalidField("lot_ids", "total mass overflows"));
+    in.mass_g = *sum;
+  }
+  const int64_t ltv = LtvBp(request.principal_minor, in.mass_g, in.price.price_minor_per_t);
+  if (ltv > request.max_ltv_bp) {
+    return answer(Precondition(
+        why::kLtvTooHigh,
+        absl::StrCat("LTV would be ", ltv, " bp at ", in.price.price_minor_per_t, " ",
+                     request.currency, "/t (", domain::FormatDate(in.price.date),
+                     "); max_ltv_bp is ", request.max_ltv_bp)));
+  }
+  PledgeStep step;
+  step.result = PledgeResult{NewPledge(pledge_id, bank, ctx, request, in, ltv, fp), ltv};
+  step.tx = PledgeTransaction(step.result.pledge, ctx, in);
+  return step;
+}
+
+}  // namespace
+
+// A pledge request's attempts: each decides from fresh reads and commits; a conflict (another
+// bank's pledge of a lot, a moved price mark) sends the next attempt to read again.
+struct Financing::PledgeAttempts {
+  Context ctx;
+  std::string bank;
+  PledgeRequest request;
+  std::string pledge_id;
+  std::string fp;
+  PledgeDone done;
+  int attempt = 0;
+  absl::Status last = absl::AbortedError("no attempt made");
+};
+
 absl::StatusOr<Mutation<PledgeResult>> Financing::CreatePledge(const Context& ctx,
                                                                absl::string_view bank,
                                                                const PledgeRequest& request) {
-  if (absl::Status s = CheckPledgeRequest(ctx, bank, request); !s.ok()) return s;
-  const std::string pledge_id = PledgeIdFor(bank, ctx.request_id);
-  const std::string fp = Fingerprint(PledgeRequestText(bank, ctx, request));
-  absl::Status last = absl::AbortedError("no attempt made");
-  for (int attempt = 0; attempt < domain::kMaxCommitAttempts; ++attempt) {
-    // Read 1: the pledge (a retry finds it), the borrower, the lots.
-    std::vector<std::string> first = {keys::Pledge(pledge_id), keys::Enterprise(request.borrower)};
-    for (const std::string& id : request.lot_ids) first.push_back(keys::Lot(id));
-    absl::StatusOr<ledger::RecordSet> read = ReadRecords(ledger_, first);
-    if (!read.ok()) return read.status();
-    if (read->records[0].version != 0) return Replay(ledger_, read->records[0], fp, ctx);
-    if (read->records[1].version == 0) {
-      return NotFound(why::kUnknownEnterprise,
-                      absl::StrCat("no enrolled enterprise ", request.borrower));
-    }
-    PledgeInputs in;
-    absl::StatusOr<std::vector<LoadedLot>> lots = CheckedLots(*read, bank, request);
-    if (!lots.ok()) return lots.status();
-    in.lots = *std::move(lots);
-    if (absl::Status s = ReadMarket(ledger_, request, ctx.business_date, read->as_of_seq, in);
-        !s.ok()) {
-      return s;
-    }
-    for (const LoadedLot& l : in.lots) {
-      std::optional<int64_t> sum = CheckedAdd(in.mass_g, l.lot.net_mass_g);
-      if (!sum.has_value()) return InvalidField("lot_ids", "total mass overflows");
-      in.mass_g = *sum;
-    }
-    const int64_t ltv = LtvBp(request.principal_minor, in.mass_g, in.price.price_minor_per_t);
-    if (ltv > request.max_ltv_bp) {
-      return Precondition(
-          why::kLtvTooHigh,
-          absl::StrCat("LTV would be ", ltv, " bp at ", in.price.price_minor_per_t, " ",
-                       request.currency, "/t (", domain::FormatDate(in.price.date),
-                       "); max_ltv_bp is ", request.max_ltv_bp));
-    }
-    Pledge pledge = NewPledge(pledge_id, bank, ctx, request, in, ltv, fp);
-    absl::StatusOr<ledger::Receipt> committed = ledger_.Commit(PledgeTransaction(pledge, ctx, in));
+  return domain::Await<absl::StatusOr<Mutation<PledgeResult>>>(
+      [&](PledgeDone done) { CreatePledgeAsync(ctx, bank, request, std::move(done)); });
+}
+
+void Financing::CreatePledgeAsync(const Context& ctx, absl::string_view bank,
+                                  PledgeRequest request, PledgeDone done) {
+  if (absl::Status s = CheckPledgeRequest(ctx, bank, request); !s.ok()) return done(s);
+  auto attempts = std::make_shared<PledgeAttempts>();
+  attempts->pledge_id = PledgeIdFor(bank, ctx.request_id);
+  attempts->fp = Fingerprint(PledgeRequestText(bank, ctx, request));
+  attempts->ctx = ctx;
+  attempts->bank = std::string(bank);
+  attempts->request = std::move(request);
+  attempts->done = std::move(done);
+  NextPledgeAttempt(std::move(attempts));
+}
+
+void Financing::NextPledgeAttempt(std::shared_ptr<PledgeAttempts> a) {
+  if (a->attempt == domain::kMaxCommitAttempts) return a->done(a->last);
+  ++a->attempt;
+  PledgeStep step = DecidePledge(ledger_, a->ctx, a->bank, a->request, a->pledge_id, a->fp);
+  if (step.answer.has_value()) return a->done(*std::move(step.answer));
+  ledger_.CommitAsync(std::move(step.tx), [this, a, result = std::move(step.result)](
+                                              absl::StatusOr<ledger::Receipt> committed) mutable {
     if (committed.ok()) {
-      return Mutation<PledgeResult>{PledgeResult{std::move(pledge), ltv}, committed->seq,
-                                    committed->replayed};
+      return a->done(
+          Mutation<PledgeResult>{std::move(result), committed->seq, committed->replayed});
     }
-    if (!internal::RetryableOrRaced(committed.status())) return committed.status();
-    last = committed.status();
-  }
-  return last;
+    if (!internal::RetryableOrRaced(committed.status())) return a->done(committed.status());
+    a->last = committed.status();
+    NextPledgeAttempt(std::move(a));
+  });
 }
 
 absl::StatusOr<Pledge> Financing::GetPledge(const Scope& scope, absl::string_view pledge_id) {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,12 @@ class Financing {
   // LTV_TOO_HIGH; NOT_FOUND UNKNOWN_LOT / UNKNOWN_ENTERPRISE.
   absl::StatusOr<Mutation<PledgeResult>> CreatePledge(const Context& ctx, absl::string_view bank,
                                                       const PledgeRequest& request);
+  // CreatePledge answered through `done`, on the caller's thread (a refusal from the reads)
+  // or the ledger's (after the commit; a retry's reads run there too): the gRPC glue's form,
+  // so no thread waits on the ledger per pledge in flight.
+  using PledgeDone = std::function<void(absl::StatusOr<Mutation<PledgeResult>>)>;
+  void CreatePledgeAsync(const Context& ctx, absl::string_view bank, PledgeRequest request,
+                         PledgeDone done);
 
   // A pledge `scope` may see (another bank's is NOT_FOUND UNKNOWN_PLEDGE, like none).
   absl::StatusOr<Pledge> GetPledge(const Scope& scope, absl::string_view pledge_id);
@@ -210,6 +217,9 @@ class Financing {
   absl::StatusOr<ledger::Seq> MarkToMarketCursor();
 
  private:
+  struct PledgeAttempts;
+  void NextPledgeAttempt(std::shared_ptr<PledgeAttempts> attempts);
+
   ledger::Ledger& ledger_;
 };
 

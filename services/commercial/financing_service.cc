@@ -97,34 +97,44 @@ grpc::Status FinancingServiceImpl::VerifyLots(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status FinancingServiceImpl::CreatePledge(grpc::ServerContext* context,
-                                                const v1::CreatePledgeRequest* request,
-                                                v1::PledgeResponse* response) {
+void FinancingServiceImpl::ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) {
+  if (create_pledge_ == nullptr) {
+    create_pledge_ = MakeUnaryMethod<v1::CreatePledgeRequest, v1::PledgeResponse>(
+        this, &FinancingServiceImpl::RequestCreatePledge, &FinancingServiceImpl::CreatePledge);
+  }
+  ArmUnary(create_pledge_, cq, host);
+}
+
+void FinancingServiceImpl::CreatePledge(grpc::ServerContext* context,
+                                        const v1::CreatePledgeRequest& request,
+                                        v1::PledgeResponse* response, Reply reply) {
   absl::StatusOr<Principal> who = Authorize(context, "CreatePledge");
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) return reply(ToGrpcStatus(who.status()));
   absl::StatusOr<std::string> bank = BankOf(*who);
-  if (!bank.ok()) return ToGrpcStatus(bank.status());
+  if (!bank.ok()) return reply(ToGrpcStatus(bank.status()));
   absl::StatusOr<com::Context> ctx = MakeContext(
-      *who, request->request_id(), request->has_business_date(), request->business_date());
-  if (!ctx.ok()) return ToGrpcStatus(ctx.status());
+      *who, request.request_id(), request.has_business_date(), request.business_date());
+  if (!ctx.ok()) return reply(ToGrpcStatus(ctx.status()));
   absl::StatusOr<absl::CivilDay> maturity =
-      RequiredDate(request->has_maturity_date(), request->maturity_date(), "maturity_date");
-  if (!maturity.ok()) return ToGrpcStatus(maturity.status());
-  com::PledgeRequest pledge{request->borrower_enterprise_id(),
-                            Ids(request->lot_ids()),
-                            request->principal_minor(),
-                            request->currency(),
-                            request->interest_rate_bp(),
+      RequiredDate(request.has_maturity_date(), request.maturity_date(), "maturity_date");
+  if (!maturity.ok()) return reply(ToGrpcStatus(maturity.status()));
+  com::PledgeRequest pledge{request.borrower_enterprise_id(),
+                            Ids(request.lot_ids()),
+                            request.principal_minor(),
+                            request.currency(),
+                            request.interest_rate_bp(),
                             *maturity,
-                            request->max_ltv_bp(),
-                            request->margin_call_ltv_bp(),
-                            request->loan_reference()};
-  auto done = financing_->CreatePledge(*ctx, *bank, pledge);
-  if (!done.ok()) return ToGrpcStatus(done.status());
-  ToProto(done->value.pledge, response->mutable_pledge());
-  response->set_ltv_bp(done->value.ltv_bp);
-  SetCommit(*done, response->mutable_commit());
-  return grpc::Status::OK;
+                            request.max_ltv_bp(),
+                            request.margin_call_ltv_bp(),
+                            request.loan_reference()};
+  financing_->CreatePledgeAsync(
+      *ctx, *bank, std::move(pledge), [response, reply = std::move(reply)](auto done) {
+        if (!done.ok()) return reply(ToGrpcStatus(done.status()));
+        ToProto(done->value.pledge, response->mutable_pledge());
+        response->set_ltv_bp(done->value.ltv_bp);
+        SetCommit(*done, response->mutable_commit());
+        reply(grpc::Status::OK);
+      });
 }
 
 grpc::Status FinancingServiceImpl::GetPledge(grpc::ServerContext* context,

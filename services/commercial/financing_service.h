@@ -12,6 +12,7 @@
 #include "reserve/v1/financing.grpc.pb.h"
 #include "services/commercial/financing.h"
 #include "services/commercial/mark_to_market.h"
+#include "services/common/async_unary.h"
 #include "services/common/auth.h"
 #include "storage/ledger.h"
 
@@ -26,7 +27,11 @@ struct FinancingServiceOptions {
 // a server thread while it follows the journal.
 inline constexpr int kMaxEventStreams = 64;
 
-class FinancingServiceImpl final : public v1::FinancingService::Service {
+// CreatePledge is served asynchronously (services/common/async_unary.h): a pledge waits for
+// its group fsync without holding a thread.
+class FinancingServiceImpl final
+    : public v1::FinancingService::WithAsyncMethod_CreatePledge<v1::FinancingService::Service>,
+      public AsyncMethods {
  public:
   // `ledger` and `authorizer` must outlive the result.
   static absl::StatusOr<std::unique_ptr<FinancingServiceImpl>> Create(
@@ -46,8 +51,9 @@ class FinancingServiceImpl final : public v1::FinancingService::Service {
 
   grpc::Status VerifyLots(grpc::ServerContext* context, const v1::VerifyLotsRequest* request,
                           v1::VerifyLotsResponse* response) override;
-  grpc::Status CreatePledge(grpc::ServerContext* context, const v1::CreatePledgeRequest* request,
-                            v1::PledgeResponse* response) override;
+  void ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) override;
+  void CreatePledge(grpc::ServerContext* context, const v1::CreatePledgeRequest& request,
+                    v1::PledgeResponse* response, Reply reply);
   grpc::Status GetPledge(grpc::ServerContext* context, const v1::GetPledgeRequest* request,
                          v1::Pledge* response) override;
   grpc::Status ListPledges(grpc::ServerContext* context, const v1::ListPledgesRequest* request,
@@ -82,6 +88,8 @@ class FinancingServiceImpl final : public v1::FinancingService::Service {
   std::unique_ptr<commercial::MarkToMarketFollower> follower_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> open_streams_{0};
+  // Made on the first ArmAll; shared by every wait for a call.
+  std::shared_ptr<const UnaryMethod<v1::CreatePledgeRequest, v1::PledgeResponse>> create_pledge_;
 };
 
 }  // namespace reserve

@@ -140,6 +140,22 @@ class UnaryCall final : public AsyncTag {
 
 }  // namespace async_internal
 
+// The UnaryMethod of `service`'s generated RequestX (from WithAsyncMethod_X) and its handler
+// member, e.g. MakeUnaryMethod<Req, Resp>(this, &Impl::RequestAcquireLots, &Impl::AcquireLots).
+template <typename Request, typename Response, typename Service, typename RequestMember,
+          typename HandleMember>
+std::shared_ptr<const UnaryMethod<Request, Response>> MakeUnaryMethod(Service* service,
+                                                                      RequestMember request,
+                                                                      HandleMember handle) {
+  return std::make_shared<const UnaryMethod<Request, Response>>(UnaryMethod<Request, Response>{
+      [service, request](grpc::ServerContext* context, Request* r,
+                         grpc::ServerAsyncResponseWriter<Response>* writer,
+                         grpc::ServerCompletionQueue* cq,
+                         void* tag) { (service->*request)(context, r, writer, cq, cq, tag); },
+      [service, handle](grpc::ServerContext* context, const Request& r, Response* out,
+                        Reply reply) { (service->*handle)(context, r, out, std::move(reply)); }});
+}
+
 // Starts one wait for a call of `method` on `cq`; each arriving call starts the next.
 template <typename Request, typename Response>
 void ArmUnary(std::shared_ptr<const UnaryMethod<Request, Response>> method,

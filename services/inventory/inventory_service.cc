@@ -370,14 +370,9 @@ grpc::Status InventoryServiceImpl::GetLotHistory(grpc::ServerContext* context,
 // ---- Movements ----
 
 void InventoryServiceImpl::ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) {
-  using Method = UnaryMethod<v1::AcquireLotsRequest, v1::AcquireLotsResponse>;
   if (acquire_lots_ == nullptr) {
-    acquire_lots_ = std::make_shared<const Method>(Method{
-        [this](grpc::ServerContext* c, v1::AcquireLotsRequest* r,
-               grpc::ServerAsyncResponseWriter<v1::AcquireLotsResponse>* w,
-               grpc::ServerCompletionQueue* q, void* tag) { RequestAcquireLots(c, r, w, q, q, tag); },
-        [this](grpc::ServerContext* c, const v1::AcquireLotsRequest& r,
-               v1::AcquireLotsResponse* out, Reply reply) { AcquireLots(c, r, out, std::move(reply)); }});
+    acquire_lots_ = MakeUnaryMethod<v1::AcquireLotsRequest, v1::AcquireLotsResponse>(
+        this, &InventoryServiceImpl::RequestAcquireLots, &InventoryServiceImpl::AcquireLots);
   }
   ArmUnary(acquire_lots_, cq, host);
 }
