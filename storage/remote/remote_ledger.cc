@@ -123,6 +123,33 @@ absl::StatusOr<Receipt> RemoteLedger::Commit(const Transaction& tx) {
   return FromProto(response);
 }
 
+void RemoteLedger::CommitAsync(Transaction tx, CommitDone done) {
+  if (absl::Status shape = ValidateShape(tx); !shape.ok()) {
+    done(shape);
+    return;
+  }
+  // Lives until the answer: gRPC destroys the callback (and so this) after running it.
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::CommitRequest request;
+    v1::Receipt response;
+    CommitDone done;
+  };
+  auto call = std::make_shared<Call>();
+  ToProto(tx, call->request.mutable_transaction());
+  call->context = NewContext(options_.call_timeout);
+  call->done = std::move(done);
+  stub_->async()->Commit(call->context.get(), &call->request, &call->response,
+                         [call](grpc::Status answer) {
+                           absl::Status status = FromGrpcStatus(answer);
+                           if (!status.ok()) {
+                             call->done(StripTransactionPrefix(std::move(status)));
+                             return;
+                           }
+                           call->done(FromProto(call->response));
+                         });
+}
+
 absl::StatusOr<Head> RemoteLedger::GetHead() {
   v1::Head response;
   auto context = NewContext(options_.call_timeout);

@@ -50,6 +50,8 @@ class RemoteLedger final : public Ledger {
   ~RemoteLedger() override;
 
   absl::StatusOr<Receipt> Commit(const Transaction& tx) override;
+  // Over gRPC's callback API: no thread waits; `done` runs on a gRPC thread.
+  void CommitAsync(Transaction tx, CommitDone done) override;
   absl::StatusOr<Head> GetHead() override;
   absl::StatusOr<RecordSet> GetRecords(absl::Span<const std::string> keys,
                                        const ReadOptions& options) override;
