@@ -511,10 +511,6 @@ ledger::Transaction PledgeTransaction(const Pledge& pledge, const Context& ctx, 
   return tx;
 }
 
-}  // namespace
-
-namespace {
-
 // One attempt's reads and decision: an answer that ends the request (a replay of the committed
 // pledge, a refusal), or the pledge and the transaction that commits it.
 struct PledgeStep {
