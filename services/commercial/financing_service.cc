@@ -100,7 +100,8 @@ grpc::Status FinancingServiceImpl::VerifyLots(grpc::ServerContext* context,
 void FinancingServiceImpl::ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) {
   if (create_pledge_ == nullptr) {
     create_pledge_ = MakeUnaryMethod<v1::CreatePledgeRequest, v1::PledgeResponse>(
-        this, &FinancingServiceImpl::RequestCreatePledge, &FinancingServiceImpl::CreatePledge);
+        this, "/reserve.v1.FinancingService/CreatePledge", &FinancingServiceImpl::RequestCreatePledge,
+        &FinancingServiceImpl::CreatePledge);
   }
   ArmUnary(create_pledge_, cq, host);
 }

@@ -30,7 +30,7 @@ inline constexpr int kMaxEventStreams = 64;
 // CreatePledge is served asynchronously (services/common/async_unary.h): a pledge waits for
 // its group fsync without holding a thread.
 class FinancingServiceImpl final
-    : public v1::FinancingService::WithAsyncMethod_CreatePledge<v1::FinancingService::Service>,
+    : public v1::FinancingService::WithRawMethod_CreatePledge<v1::FinancingService::Service>,
       public AsyncMethods {
  public:
   // `ledger` and `authorizer` must outlive the result.

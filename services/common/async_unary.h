@@ -8,21 +8,26 @@
 // another thread in groups, as the ledger does: ~50 us of server CPU per call against ~110 us
 // for a sync handler that waits (README "Speed").
 //
-// A service opts in per method: it derives from the generated WithAsyncMethod_X<...> for
-// each, and implements AsyncMethods to arm them. Whoever builds the server runs one AsyncHost
+// A service opts in per method: it derives from the generated WithRawMethod_X<...> for each,
+// and implements AsyncMethods to arm them. Raw, so that the bytes are parsed here: a request
+// that is not a valid message gets INVALID_ARGUMENT (gRPC's own async parsing would cancel
+// the call with INTERNAL). Whoever builds the server runs one AsyncHost
 // for all its services: AddQueues before BuildAndStart, Start after, Stop after Shutdown.
 #ifndef RESERVE_SERVICES_COMMON_ASYNC_UNARY_H_
 #define RESERVE_SERVICES_COMMON_ASYNC_UNARY_H_
 
 #include <grpcpp/completion_queue.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/service_type.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_unary_call.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -85,14 +90,16 @@ class AsyncHost {
   bool stopped_ = false;
 };
 
-// One async unary method: how to wait for a call (the generated RequestX) and what to do
+// One async unary method: how to wait for a call (the generated raw RequestX) and what to do
 // with one.
 template <typename Request, typename Response>
 struct UnaryMethod {
-  std::function<void(grpc::ServerContext*, Request*, grpc::ServerAsyncResponseWriter<Response>*,
+  std::function<void(grpc::ServerContext*, grpc::ByteBuffer*,
+                     grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>*,
                      grpc::ServerCompletionQueue*, void* tag)>
       request;
   std::function<void(grpc::ServerContext*, const Request&, Response*, Reply)> handle;
+  const char* name = "";  // the full method name, for errors
 };
 
 namespace async_internal {
@@ -105,7 +112,7 @@ class UnaryCall final : public AsyncTag {
   static void Arm(std::shared_ptr<const Method> method, grpc::ServerCompletionQueue* cq,
                   AsyncHost& host) {
     auto* call = new UnaryCall(std::move(method), cq, host);
-    call->method_->request(&call->context_, &call->request_, &call->writer_, cq, call);
+    call->method_->request(&call->context_, &call->raw_request_, &call->writer_, cq, call);
   }
 
   void Proceed(bool ok) override {
@@ -116,12 +123,27 @@ class UnaryCall final : public AsyncTag {
       return;
     }
     Arm(method_, cq_, host_);  // the next call of this method on this queue
-    method_->handle(&context_, request_, &response_, [this](const grpc::Status& status) {
+    Reply reply = [this](const grpc::Status& status) {
       AsyncHost& host = host_;
+      grpc::ByteBuffer bytes;
+      grpc::Status sent = status;
+      bool own = false;
+      if (sent.ok()) sent = grpc::SerializationTraits<Response>::Serialize(response_, &bytes, &own);
       answered_.store(true, std::memory_order_release);
-      writer_.Finish(response_, status, this);  // `this` may be gone once Finish returns
+      if (sent.ok()) {
+        writer_.Finish(bytes, sent, this);  // `this` may be gone once Finish returns
+      } else {
+        writer_.FinishWithError(sent, this);
+      }
       host.EndCall();
-    });
+    };
+    Request request;
+    if (!grpc::SerializationTraits<Request>::Deserialize(&raw_request_, &request).ok()) {
+      return reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                std::string("the request is not a valid message for ") +
+                                    method_->name));
+    }
+    method_->handle(&context_, request, &response_, std::move(reply));
   }
 
  private:
@@ -132,28 +154,31 @@ class UnaryCall final : public AsyncTag {
   grpc::ServerCompletionQueue* const cq_;
   AsyncHost& host_;
   grpc::ServerContext context_;
-  Request request_;
+  grpc::ByteBuffer raw_request_;
   Response response_;
-  grpc::ServerAsyncResponseWriter<Response> writer_;
+  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> writer_;
   std::atomic<bool> answered_{false};
 };
 
 }  // namespace async_internal
 
-// The UnaryMethod of `service`'s generated RequestX (from WithAsyncMethod_X) and its handler
-// member, e.g. MakeUnaryMethod<Req, Resp>(this, &Impl::RequestAcquireLots, &Impl::AcquireLots).
+// The UnaryMethod of `service`'s generated raw RequestX (from WithRawMethod_X) and its
+// handler member, e.g. MakeUnaryMethod<Req, Resp>(this, "/reserve.v1.InventoryService/
+// AcquireLots", &Impl::RequestAcquireLots, &Impl::AcquireLots).
 template <typename Request, typename Response, typename Service, typename RequestMember,
           typename HandleMember>
 std::shared_ptr<const UnaryMethod<Request, Response>> MakeUnaryMethod(Service* service,
+                                                                      const char* name,
                                                                       RequestMember request,
                                                                       HandleMember handle) {
   return std::make_shared<const UnaryMethod<Request, Response>>(UnaryMethod<Request, Response>{
-      [service, request](grpc::ServerContext* context, Request* r,
-                         grpc::ServerAsyncResponseWriter<Response>* writer,
+      [service, request](grpc::ServerContext* context, grpc::ByteBuffer* r,
+                         grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* writer,
                          grpc::ServerCompletionQueue* cq,
                          void* tag) { (service->*request)(context, r, writer, cq, cq, tag); },
       [service, handle](grpc::ServerContext* context, const Request& r, Response* out,
-                        Reply reply) { (service->*handle)(context, r, out, std::move(reply)); }});
+                        Reply reply) { (service->*handle)(context, r, out, std::move(reply)); },
+      name});
 }
 
 // Starts one wait for a call of `method` on `cq`; each arriving call starts the next.

@@ -1,6 +1,7 @@
 #include "services/common/async_unary.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
@@ -28,7 +29,7 @@ namespace v1 = ::reserve::v1;
 // as the ledger's durability thread answers an acquisition. The answer names the caller's
 // "x-name" metadata. While `hold` is set, answers wait until Release().
 class DeferredIdentity final
-    : public v1::IdentityService::WithAsyncMethod_WhoAmI<v1::IdentityService::Service>,
+    : public v1::IdentityService::WithRawMethod_WhoAmI<v1::IdentityService::Service>,
       public AsyncMethods {
  public:
   DeferredIdentity() : worker_([this] { Work(); }) {}
@@ -41,28 +42,27 @@ class DeferredIdentity final
   }
 
   void ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) override {
-    using Method = UnaryMethod<v1::WhoAmIRequest, v1::Principal>;
     if (method_ == nullptr) {
-      method_ = std::make_shared<const Method>(Method{
-          [this](grpc::ServerContext* c, v1::WhoAmIRequest* r,
-                 grpc::ServerAsyncResponseWriter<v1::Principal>* w, grpc::ServerCompletionQueue* q,
-                 void* tag) { RequestWhoAmI(c, r, w, q, q, tag); },
-          [this](grpc::ServerContext* c, const v1::WhoAmIRequest&, v1::Principal* out,
-                 Reply reply) {
-            auto name = c->client_metadata().find("x-name");
-            if (name == c->client_metadata().end()) {
-              return reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no x-name"));
-            }
-            std::string who(name->second.data(), name->second.size());
-            absl::MutexLock l(&mu_);
-            ++handled_;
-            queue_.push_back([out, who, reply = std::move(reply)] {
-              out->set_name(who);
-              reply(grpc::Status::OK);
-            });
-          }});
+      method_ = MakeUnaryMethod<v1::WhoAmIRequest, v1::Principal>(
+          this, "/reserve.v1.IdentityService/WhoAmI", &DeferredIdentity::RequestWhoAmI,
+          &DeferredIdentity::WhoAmI);
     }
     ArmUnary(method_, cq, host);
+  }
+
+  // Answers, from the worker thread, with the caller's "x-name" metadata.
+  void WhoAmI(grpc::ServerContext* c, const v1::WhoAmIRequest&, v1::Principal* out, Reply reply) {
+    auto name = c->client_metadata().find("x-name");
+    if (name == c->client_metadata().end()) {
+      return reply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no x-name"));
+    }
+    std::string who(name->second.data(), name->second.size());
+    absl::MutexLock l(&mu_);
+    ++handled_;
+    queue_.push_back([out, who, reply = std::move(reply)] {
+      out->set_name(who);
+      reply(grpc::Status::OK);
+    });
   }
 
   void Hold() {
@@ -115,8 +115,9 @@ class AsyncUnaryTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     host_.Start({&service_});
-    stub_ = v1::IdentityService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::IdentityService::NewStub(channel_);
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
@@ -133,6 +134,7 @@ class AsyncUnaryTest : public ::testing::Test {
   DeferredIdentity service_;  // outlives the host and the server (declared first)
   AsyncHost host_{2};
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IdentityService::Stub> stub_;
 };
 
@@ -162,6 +164,33 @@ TEST_F(AsyncUnaryTest, AnErrorAnsweredInlineKeepsItsStatus) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "no x-name");
   // The queue thread armed the next wait before handling: later calls are served.
+  EXPECT_TRUE(Call("after", &out).ok());
+  EXPECT_EQ(out.name(), "after");
+}
+
+TEST_F(AsyncUnaryTest, BytesThatAreNotTheRequestMessageAreInvalidArgument) {
+  grpc::GenericStub generic(channel_);
+  std::string junk("\xff\xff\xff\xff\x0f not a message", 20);
+  grpc::Slice slice(junk);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-name", "junk");
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      generic.PrepareUnaryCall(&ctx, "/reserve.v1.IdentityService/WhoAmI", request, &cq);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, nullptr);
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "the request is not a valid message for /reserve.v1.IdentityService/WhoAmI");
+  EXPECT_EQ(service_.handled(), 0);
+  // The queue keeps serving.
+  v1::Principal out;
   EXPECT_TRUE(Call("after", &out).ok());
   EXPECT_EQ(out.name(), "after");
 }

@@ -372,7 +372,8 @@ grpc::Status InventoryServiceImpl::GetLotHistory(grpc::ServerContext* context,
 void InventoryServiceImpl::ArmAll(grpc::ServerCompletionQueue* cq, AsyncHost& host) {
   if (acquire_lots_ == nullptr) {
     acquire_lots_ = MakeUnaryMethod<v1::AcquireLotsRequest, v1::AcquireLotsResponse>(
-        this, &InventoryServiceImpl::RequestAcquireLots, &InventoryServiceImpl::AcquireLots);
+        this, "/reserve.v1.InventoryService/AcquireLots", &InventoryServiceImpl::RequestAcquireLots,
+        &InventoryServiceImpl::AcquireLots);
   }
   ArmUnary(acquire_lots_, cq, host);
 }

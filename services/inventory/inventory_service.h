@@ -18,7 +18,7 @@ namespace reserve {
 // AcquireLots is served asynchronously (services/common/async_unary.h): an acquisition waits
 // for its group fsync without holding a thread.
 class InventoryServiceImpl final
-    : public v1::InventoryService::WithAsyncMethod_AcquireLots<v1::InventoryService::Service>,
+    : public v1::InventoryService::WithRawMethod_AcquireLots<v1::InventoryService::Service>,
       public AsyncMethods {
  public:
   // Seeds the metals catalog on first use (one idempotent ledger transaction), so setup can

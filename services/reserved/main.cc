@@ -36,6 +36,7 @@
 #include "services/common/identity_service.h"
 #include "services/common/log.h"
 #include "services/common/metrics.h"
+#include "services/common/unparsable_request.h"
 #include "services/reserved/service_table.h"
 #include "storage/errors.h"
 #include "storage/remote/remote_ledger.h"
@@ -339,6 +340,7 @@ int Serve(const ServeFlags& flags, bool data_dir_given, sigset_t signals) {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, kMinPollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(UnparsableRequestInterceptorFactory());  // before metrics: final code
   interceptors.push_back((*metrics)->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 

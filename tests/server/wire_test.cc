@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "reserve/v1/error.pb.h"
 #include "reserve/v1/identity.grpc.pb.h"
@@ -248,6 +249,53 @@ TEST_F(WireTest, MalformedRequestsAreInvalidArgumentNamingTheFieldAndWriteNothin
       stub_->Commit(ContextWithToken(kServiceToken).get(), ValidCommit("valid-2"), &receipt);
   ASSERT_TRUE(again.ok()) << Describe(again);
   EXPECT_EQ(receipt.seq(), head + 1);
+}
+
+// Bytes that are not a valid message of the method's type: INVALID_ARGUMENT naming the
+// method, never gRPC's INTERNAL, on sync methods (the interceptor in
+// services/common/unparsable_request.h) and on async ones (services/common/async_unary.h).
+TEST_F(WireTest, BytesThatAreNoValidMessageAreInvalidArgumentOnSyncAndAsyncMethods) {
+  ReservedOptions options;
+  options.work_dir = dir_->path();
+  options.serve_args = {"--services=all", absl::StrCat("--data-dir=", dir_->Sub("all-data")),
+                        absl::StrCat("--tokens-file=", dir_->Sub("tokens"))};
+  absl::StatusOr<std::unique_ptr<ReservedProcess>> all =
+      ReservedProcess::Start(RESERVED_BINARY, options);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::shared_ptr<grpc::Channel> channel = OwnChannel((*all)->address());
+  grpc::GenericStub generic(channel);
+  auto head = [&] {
+    v1::Head h;
+    grpc::Status s = v1::LedgerService::NewStub(channel)->GetHead(
+        ContextWithToken(kServiceToken).get(), {}, &h);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return h.seq();
+  };
+  const uint64_t before = head();
+  for (const char* method :
+       {"/reserve.v1.LedgerService/Commit", "/reserve.v1.InventoryService/GetLot",
+        "/reserve.v1.InventoryService/AcquireLots", "/reserve.v1.FinancingService/CreatePledge"}) {
+    SCOPED_TRACE(method);
+    const std::string junk("\xff\xff\xff\xff\x0f not a message", 20);
+    grpc::Slice slice(junk);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::unique_ptr<grpc::ClientContext> ctx = ContextWithToken(kAdminToken);
+    grpc::CompletionQueue cq;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        generic.PrepareUnaryCall(ctx.get(), method, request, &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&response, &status, nullptr);
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("the request is not a valid message for ", method));
+    EXPECT_TRUE((*all)->Alive()) << (*all)->StderrTail();
+  }
+  EXPECT_EQ(head(), before) << "a request that could not be read wrote something";
 }
 
 TEST_F(WireTest, AuthenticationAndTheAccessTable) {
