@@ -208,8 +208,11 @@ def watch(grpc, stub, pb, md, args, error_pb2):
                 record = {"cursor": f"{event.seq}.{event.index}", "kind": kind.lower(),
                           "pledge_id": event.pledge_id,
                           "business_date": date_text(event.business_date)}
-                if event.kind == pb.PLEDGE_EVENT_KIND_MARGIN_CALL:
+                if event.kind in (pb.PLEDGE_EVENT_KIND_MARGIN_CALL,
+                                  pb.PLEDGE_EVENT_KIND_COLLATERAL_COUNTED):
                     record["ltv_bp"] = event.ltv_bp
+                if event.kind == pb.PLEDGE_EVENT_KIND_COLLATERAL_COUNTED:
+                    record["collateral_mass_g"] = event.pledge.collateral_mass_g
                 if event.kind == pb.PLEDGE_EVENT_KIND_CALL_UP:
                     record["call_up_id"] = event.call_up_id
                 # Handle the event and move the cursor with SIGTERM/SIGINT held back, so a stop

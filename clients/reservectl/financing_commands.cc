@@ -192,8 +192,11 @@ void AddBankQueries(CLI::App* bank, Action* chosen) {
                      "%-10s  %-10s  %-11s  %s", absl::StrCat(e.seq(), ".", e.index()),
                      FormatDate(e.business_date()),
                      EnumName(v1::PledgeEventKind_descriptor(), e.kind()), e.pledge_id());
-                 if (e.kind() == v1::PLEDGE_EVENT_KIND_MARGIN_CALL)
+                 if (e.kind() == v1::PLEDGE_EVENT_KIND_MARGIN_CALL ||
+                     e.kind() == v1::PLEDGE_EVENT_KIND_COLLATERAL_COUNTED)
                    s.out << "  ltv " << Bp(e.ltv_bp());
+                 if (e.kind() == v1::PLEDGE_EVENT_KIND_COLLATERAL_COUNTED)
+                   s.out << "  collateral " << e.pledge().collateral_mass_g() << " g";
                  if (e.kind() == v1::PLEDGE_EVENT_KIND_CALL_UP)
                    s.out << "  call-up " << e.call_up_id();
                  s.out << "\n";

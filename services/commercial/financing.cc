@@ -881,6 +881,50 @@ absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
 
 // ---- Mark to market ----
 
+absl::Status Financing::RecountCollateral(const Lot& lot, int64_t difference_g,
+                                          absl::string_view count_id, ledger::Transaction& tx) {
+  for (const Encumbrance& e : lot.encumbrances) {
+    if (e.kind != kPledgeEncumbrance) continue;
+    const std::string key = keys::Pledge(e.reference);
+    absl::StatusOr<ledger::RecordSet> read = ReadRecords(ledger_, {key});
+    if (!read.ok()) return read.status();
+    const ledger::Record& r = read->records.front();
+    if (r.version == 0) {
+      return absl::InternalError(absl::StrCat("lot ", lot.id, " carries pledge ", e.reference,
+                                              ", which is not on record"));
+    }
+    absl::StatusOr<Pledge> p = DecodePledge(r.value);
+    if (!p.ok()) return p.status();
+    if (p->status != PledgeStatus::kActive) continue;  // ended: its lien no longer counts
+    std::optional<int64_t> mass = CheckedAdd(p->collateral_mass_g, difference_g);
+    if (!mass.has_value() || *mass < 0) {
+      return absl::InternalError(absl::StrCat("pledge ", p->id, " holds ", p->collateral_mass_g,
+                                              " g, less than the count takes away"));
+    }
+    p->collateral_mass_g = *mass;
+    p->event = PledgeEventKind::kCollateralCounted;
+    p->event_ref = std::string(count_id);
+    // Re-marked at the price mark to market last used; the check makes a mark to market that
+    // moves the price meanwhile re-run this plan (or see this pledge in its own scan).
+    const std::string price_key = keys::MarkedPrice(p->metal, p->currency);
+    absl::StatusOr<ledger::RecordSet> price = ReadRecords(ledger_, {price_key});
+    if (!price.ok()) return price.status();
+    const ledger::Record& pr = price->records.front();
+    tx.checks.push_back(ledger::RecordCheck{price_key, pr.version});
+    if (pr.version != 0) {
+      absl::StatusOr<MarkedPrice> marked = DecodeMarkedPrice(pr.value);
+      if (!marked.ok()) return marked.status();
+      const int64_t ltv = LtvBp(p->principal_minor, p->collateral_mass_g, marked->price_minor_per_t);
+      const bool in_call = ltv >= p->margin_call_ltv_bp;
+      if (in_call && !p->in_margin_call) p->event = PledgeEventKind::kMarginCall;
+      p->in_margin_call = in_call;
+      p->marked_ltv_bp = ltv;
+    }
+    tx.writes.push_back(ledger::RecordWrite{key, r.version, EncodePledge(*p), false});
+  }
+  return absl::OkStatus();
+}
+
 bool Financing::WritesPriceMarks(const ledger::JournalEntry& entry) {
   return std::any_of(entry.tx.writes.begin(), entry.tx.writes.end(),
                      [](const ledger::RecordWrite& w) {

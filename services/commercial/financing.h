@@ -207,6 +207,15 @@ class Financing {
   absl::Status WatchEvents(absl::string_view bank, EventCursor cursor, const WatchOptions& options,
                            const EventCallback& on_event, const ledger::StopPredicate& stop);
 
+  // A posted stock count changed `lot` (as the count leaves it) by `difference_g` (count
+  // `count_id`): every pledge the lot carries takes the counted collateral mass and its LTV
+  // at the latest marked price, in the count's own transaction `tx` (CAS writes, and a check
+  // of the price read). The pledge raises MARGIN_CALL when that LTV crosses into the margin
+  // call, COLLATERAL_COUNTED otherwise (a count back below it cures the call). The hook of
+  // inventory's stock counts (collateral_hook.h).
+  absl::Status RecountCollateral(const inventory::Lot& lot, int64_t difference_g,
+                                 absl::string_view count_id, ledger::Transaction& tx);
+
   // True when `entry` wrote inventory price marks.
   static bool WritesPriceMarks(const ledger::JournalEntry& entry);
   // Marks every active pledge to the prices `entry` set (if they are the latest for their

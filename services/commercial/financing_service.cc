@@ -299,7 +299,10 @@ grpc::Status FinancingServiceImpl::WatchEvents(grpc::ServerContext* context,
         wire.set_pledge_id(e.pledge.id);
         ToProtoDate(e.business_date, wire.mutable_business_date());
         if (e.kind == com::PledgeEventKind::kCallUp) wire.set_call_up_id(e.pledge.event_ref);
-        if (e.kind == com::PledgeEventKind::kMarginCall) wire.set_ltv_bp(e.pledge.marked_ltv_bp);
+        if (e.kind == com::PledgeEventKind::kMarginCall ||
+            e.kind == com::PledgeEventKind::kCollateralCounted) {
+          wire.set_ltv_bp(e.pledge.marked_ltv_bp);
+        }
         ToProto(e.pledge, wire.mutable_pledge());
         if (!writer->Write(wire)) {
           client_gone = true;

@@ -421,6 +421,87 @@ TEST_F(MarginTest, TheFollowerMarksEachPriceEntryOnceAcrossRestarts) {
   EXPECT_EQ(traces->records.size(), 4u);
 }
 
+TEST_F(MarginTest, AStockCountOfAPledgedLotMovesItsCollateralInTheSameTransaction) {
+  auto count = [&](const std::string& rid, const std::string& lot, int64_t counted_g) {
+    return inventory_->RecordStockCount(InvCtx(rid, D(2024, 4, 1)), {lot, counted_g, "count"});
+  };
+  auto pledge = [&](int i) { return *financing_->GetPledge({}, ids_[i]); };
+
+  // M1 (10 t, 30,000,000 fen at 60,000 CNY/t): 40 kg short, within tolerance, posted at once.
+  auto small = count("cnt-m1", "M1", 10 * kTonne - 40'000);
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->value.status, inventory::CountStatus::kPosted);
+  EXPECT_EQ(pledge(0).collateral_mass_g, 10 * kTonne - 40'000);
+  // 30,000,000 / (9.96 t * 6,000,000) = 50.2008% -> 5020 bp; no margin call.
+  EXPECT_EQ(pledge(0).marked_ltv_bp, 5020);
+  EXPECT_FALSE(pledge(0).in_margin_call);
+  EXPECT_EQ(pledge(0).event_ref, "cnt-m1");
+  EXPECT_EQ(LotNow("M1")->net_mass_g, 10 * kTonne - 40'000);
+
+  // M3 (10 t, 41,400,000 fen): 1.5 t short waits for an approver and changes nothing yet.
+  auto big = count("cnt-m3", "M3", 8'500'000);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->value.status, inventory::CountStatus::kPending);
+  EXPECT_EQ(pledge(2).collateral_mass_g, 10 * kTonne);
+  const inventory::Context approver{"ok-m3", "admin:bob", D(2024, 4, 2)};
+  auto approved = inventory_->DecideStockCount(approver, "cnt-m3", true);
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  // 41,400,000 / (8.5 t * 6,000,000) = 81.18% -> over the 80% margin-call LTV.
+  EXPECT_EQ(pledge(2).collateral_mass_g, 8'500'000);
+  EXPECT_EQ(pledge(2).marked_ltv_bp, 8118);
+  EXPECT_TRUE(pledge(2).in_margin_call);
+
+  // The metal turns up: counted back to 10 t (approved), the call is cured.
+  ASSERT_TRUE(count("cnt-m3b", "M3", 10 * kTonne).ok());
+  ASSERT_TRUE(
+      inventory_->DecideStockCount({"ok-m3b", "admin:bob", D(2024, 4, 3)}, "cnt-m3b", true).ok());
+  EXPECT_EQ(pledge(2).collateral_mass_g, 10 * kTonne);
+  EXPECT_EQ(pledge(2).marked_ltv_bp, 6900);
+  EXPECT_FALSE(pledge(2).in_margin_call);
+
+  // A count that finds the book mass exactly changes no pledge and raises nothing.
+  ASSERT_TRUE(count("cnt-m2", "M2", 10 * kTonne).ok());
+  EXPECT_EQ(pledge(1).collateral_mass_g, 10 * kTonne);
+
+  // The bank sees each change as an event on its own stream, and only its own.
+  std::vector<std::tuple<PledgeEventKind, std::string, std::string, int64_t>> got;
+  for (const PledgeEvent& e : Events("icbc")) {
+    got.emplace_back(e.kind, e.pledge.id, e.pledge.event_ref, e.pledge.collateral_mass_g);
+  }
+  EXPECT_THAT(
+      got, ::testing::ElementsAre(
+               std::tuple{PledgeEventKind::kCreated, ids_[0], "", 10 * kTonne},
+               std::tuple{PledgeEventKind::kCreated, ids_[2], "", 10 * kTonne},
+               std::tuple{PledgeEventKind::kCollateralCounted, ids_[0], "cnt-m1",
+                          10 * kTonne - 40'000},
+               std::tuple{PledgeEventKind::kMarginCall, ids_[2], "cnt-m3", int64_t{8'500'000}},
+               std::tuple{PledgeEventKind::kCollateralCounted, ids_[2], "cnt-m3b", 10 * kTonne}));
+  EXPECT_EQ(Events("boc").size(), 1u);  // M2's creation only
+
+  // Exposure and totals value the counted metal.
+  auto exposure = financing_->GetExposure("icbc");
+  ASSERT_TRUE(exposure.ok()) << exposure.status();
+  ASSERT_EQ(exposure->rows.size(), 2u);
+  EXPECT_EQ(exposure->rows[0].pledge.collateral_mass_g + exposure->rows[1].pledge.collateral_mass_g,
+            20 * kTonne - 40'000);
+}
+
+TEST_F(MarginTest, WithoutTheHookACountThatWouldChangeAPledgedLotIsRefused) {
+  // An inventory that cannot update pledges (no hook) must not let a lien go stale.
+  auto bare = inventory::Inventory::Create(*ledger_);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  const ledger::Seq before = ledger_->GetHead()->seq;
+  auto refused = (*bare)->RecordStockCount(InvCtx("cnt-bare", D(2024, 4, 1)),
+                                           {"M1", 10 * kTonne - 40'000, "count"});
+  EXPECT_EQ(ReasonOf(refused.status()), inventory::inventory_reason::kLotPledged);
+  EXPECT_EQ(ledger_->GetHead()->seq, before);  // nothing written
+  EXPECT_EQ(LotNow("M1")->net_mass_g, 10 * kTonne);
+  // A count that finds the book mass needs no hook.
+  EXPECT_TRUE(
+      (*bare)->RecordStockCount(InvCtx("cnt-bare-ok", D(2024, 4, 1)), {"M1", 10 * kTonne, "count"})
+          .ok());
+}
+
 TEST_F(FinancingTest, EventsRejectACursorBeyondTheJournal) {
   absl::Status s = financing_->WatchEvents(
       "icbc", {1'000'000, 0}, {}, [](const PledgeEvent&) { return true; }, [] { return false; });

@@ -53,7 +53,8 @@ struct EnumNames<PledgeEventKind> {
       {PledgeEventKind::kMarginCall, "margin_call"},
       {PledgeEventKind::kCallUp, "call_up"},
       {PledgeEventKind::kReleased, "released"},
-      {PledgeEventKind::kEnforced, "enforced"}};
+      {PledgeEventKind::kEnforced, "enforced"},
+      {PledgeEventKind::kCollateralCounted, "collateral_counted"}};
 };
 
 template <typename E>

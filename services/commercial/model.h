@@ -33,6 +33,7 @@ enum class PledgeEventKind {
   kCallUp = 3,
   kReleased = 4,
   kEnforced = 5,
+  kCollateralCounted = 6,  // a stock count changed the mass of one of the pledge's lots
 };
 
 absl::string_view BudgetName(Budget b);  // "subsidy", "call-up"

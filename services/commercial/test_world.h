@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/commercial/collateral_hook.h"
 #include "services/commercial/commercial.h"
 #include "services/commercial/financing.h"
 #include "services/inventory/inventory.h"
@@ -35,7 +36,9 @@ class World : public ::testing::Test {
     auto l = ledger::RocksLedger::Open({.directory = dir_ + "/db", .sync_writes = false});
     ASSERT_TRUE(l.ok()) << l.status();
     ledger_ = *std::move(l);
-    auto inv = inventory::Inventory::Create(*ledger_);
+    collateral_hook_ = std::make_unique<CollateralHook>(*ledger_);
+    auto inv = inventory::Inventory::Create(
+        *ledger_, inventory::InventoryOptions{.lot_mass_hook = collateral_hook_.get()});
     ASSERT_TRUE(inv.ok()) << inv.status();
     inventory_ = *std::move(inv);
     commercial_ = std::make_unique<CommercialReserve>(*ledger_);
@@ -45,6 +48,7 @@ class World : public ::testing::Test {
     financing_.reset();
     commercial_.reset();
     inventory_.reset();
+    collateral_hook_.reset();
     ledger_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -141,6 +145,7 @@ class World : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<ledger::RocksLedger> ledger_;
+  std::unique_ptr<CollateralHook> collateral_hook_;
   std::unique_ptr<inventory::Inventory> inventory_;
   std::unique_ptr<CommercialReserve> commercial_;
   std::unique_ptr<Financing> financing_;

@@ -559,6 +559,22 @@ absl::Status ApplyOrderHook(OrderHook* hook, const std::vector<OrderUse>& uses,
   return hook->AddToTransaction(uses, tx);
 }
 
+// Adds the lot-mass hook's contribution for a posted count that changed `lot` (already
+// updated) by `diff`, when the lot carries encumbrances.
+absl::Status ApplyLotMassHook(LotMassHook* hook, const Lot& lot, int64_t diff,
+                              absl::string_view count_id, ledger::Transaction& tx) {
+  if (diff == 0 || lot.encumbrances.empty()) return absl::OkStatus();
+  if (hook != nullptr) return hook->AddToTransaction(lot, diff, count_id, tx);
+  for (const Encumbrance& e : lot.encumbrances) {
+    if (e.kind == "pledge") {
+      return Precondition(why::kLotPledged,
+                          absl::StrCat("lot ", lot.id,
+                                       " is pledged and this server cannot update the pledge"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::vector<OrderUse> AcquisitionUses(const std::vector<Lot>& lots, const std::string& order_id,
                                       absl::CivilDay date) {
   std::map<std::pair<std::string, std::string>, OrderUse> by_metal;
@@ -1180,6 +1196,11 @@ absl::StatusOr<Mutation<StockCount>> Inventory::RecordStockCount(const Context& 
       TxBuilder b;
       ApplyCount(b, lot, count.difference_g);
       if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+      if (absl::Status s = ApplyLotMassHook(options_.lot_mass_hook, lot, count.difference_g,
+                                            count.id, plan.tx);
+          !s.ok()) {
+        return s;
+      }
       if (count.difference_g != 0) {
         plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id),
                                                      loaded->version, EncodeLot(lot), false});
@@ -1233,6 +1254,11 @@ absl::StatusOr<Mutation<StockCount>> Inventory::DecideStockCount(const Context& 
       TxBuilder b;
       ApplyCount(b, lot, count->difference_g);
       if (absl::Status s = b.Finish(plan.tx); !s.ok()) return s;
+      if (absl::Status s = ApplyLotMassHook(options_.lot_mass_hook, lot, count->difference_g,
+                                            count->id, plan.tx);
+          !s.ok()) {
+        return s;
+      }
       plan.tx.writes.push_back(ledger::RecordWrite{absl::StrCat(kLotPrefix, lot.id),
                                                    loaded->version, EncodeLot(lot), false});
       count->status = CountStatus::kPosted;

@@ -102,11 +102,28 @@ class OrderHook {
                                         ledger::Transaction& tx) = 0;
 };
 
+// The hook the financing rules implement so that a stock count that changes the mass of an
+// encumbered lot (a pledged one) changes the lien in the same transaction: the pledge's
+// collateral follows the metal actually counted, never the mass booked when it was pledged.
+// Called when a count is posted (at once, or on approval) with the lot as the count leaves
+// it, the difference in grams (never 0) and the count's id. It adds its own reads' checks and
+// record writes (CAS) to `tx` and must not commit; an error aborts the count (nothing is
+// written). Called once per attempt (a conflict re-runs it on fresh state).
+class LotMassHook {
+ public:
+  virtual ~LotMassHook() = default;
+  virtual absl::Status AddToTransaction(const Lot& lot, int64_t difference_g,
+                                        absl::string_view count_id, ledger::Transaction& tx) = 0;
+};
+
 struct InventoryOptions {
   // A stock-count difference with |difference| * 10,000 > tolerance_bp * book mass waits for
   // an approver who is not the counter. 50 bp = 0.5%.
   int64_t stock_count_tolerance_bp = 50;
   OrderHook* order_hook = nullptr;  // not owned; must outlive the Inventory
+  // Not owned; must outlive the Inventory. Without one, a count that would change the mass
+  // of a lot carrying a pledge is refused (LOT_PLEDGED): the lien must never go stale.
+  LotMassHook* lot_mass_hook = nullptr;
   // Current holdings (no as-of date) follow the journal: a query whose last answer is a few
   // entries behind the head adds those entries' postings to it instead of reading every
   // account again (see GetHoldings). Off: every new head reads in full.

@@ -1,9 +1,10 @@
 #include "services/reserved/service_table.h"
 
-#include "services/decision/decision_service.h"
-#include "services/decision/orders.h"
+#include "services/commercial/collateral_hook.h"
 #include "services/commercial/commercial_service.h"
 #include "services/commercial/financing_service.h"
+#include "services/decision/decision_service.h"
+#include "services/decision/orders.h"
 #include "services/inventory/inventory_service.h"
 #include "services/ledger/ledger_service.h"
 
@@ -17,19 +18,27 @@ absl::StatusOr<HostedService> MakeLedgerService(const ServiceDeps& deps) {
   return HostedService{std::move(service), [raw] { raw->BeginShutdown(); }};
 }
 
-// Inventory executes approved orders through the decision service's order book, over the
-// same ledger (in this process or, in split mode, the remote one), so an acquisition or release
-// naming an order consumes it in the same transaction.
+// Inventory's hooks into the other services' rules, over the same ledger (in this process or,
+// in split mode, the remote one): the decision service's order book, so an acquisition or
+// release naming an order consumes it in the same transaction, and the financing rules, so a
+// stock count of a pledged lot changes the pledge's collateral in the same transaction.
+struct InventoryHooks {
+  explicit InventoryHooks(ledger::Ledger& ledger) : orders(ledger), collateral(ledger) {}
+  decision::OrderBook orders;
+  commercial::CollateralHook collateral;
+};
+
 absl::StatusOr<HostedService> MakeInventoryService(const ServiceDeps& deps) {
-  auto order_book = std::make_shared<decision::OrderBook>(*deps.ledger);
+  auto hooks = std::make_shared<InventoryHooks>(*deps.ledger);
   inventory::InventoryOptions options;
-  options.order_hook = order_book.get();
+  options.order_hook = &hooks->orders;
+  options.lot_mass_hook = &hooks->collateral;
   absl::StatusOr<std::unique_ptr<InventoryServiceImpl>> service =
       InventoryServiceImpl::Create(*deps.ledger, *deps.authorizer, options);
   if (!service.ok()) {
     return service.status();
   }
-  return HostedService{*std::move(service), {}, std::move(order_book)};
+  return HostedService{*std::move(service), {}, std::move(hooks)};
 }
 
 absl::StatusOr<HostedService> MakeDecisionService(const ServiceDeps& deps) {

@@ -19,6 +19,7 @@
 #include "reserve/v1/commercial.grpc.pb.h"
 #include "reserve/v1/financing.grpc.pb.h"
 #include "reserve/v1/inventory.grpc.pb.h"
+#include "services/commercial/collateral_hook.h"
 #include "services/commercial/financing_service.h"
 #include "services/inventory/inventory_service.h"
 #include "tests/support/service_env.h"
@@ -34,6 +35,7 @@ using testing::OwnChannel;
 constexpr int64_t kTonne = 1'000'000;
 constexpr char kTokens[] =
     "admin-token alice admin\n"
+    "approver-token bob approver\n"
     "finance-token fiona finance\n"
     "auditor-token audrey auditor\n"
     "icbc-token icbc-officer bank:icbc\n"
@@ -59,7 +61,10 @@ class CommercialServiceTest : public testing::ServiceTest {
 
   // Starts the three services over the ledger on a fresh port.
   void Start() {
-    auto inventory = InventoryServiceImpl::Create(ledger(), authorizer());
+    collateral_hook_ = std::make_unique<commercial::CollateralHook>(ledger());
+    inventory::InventoryOptions inventory_options;
+    inventory_options.lot_mass_hook = collateral_hook_.get();
+    auto inventory = InventoryServiceImpl::Create(ledger(), authorizer(), inventory_options);
     ASSERT_TRUE(inventory.ok()) << inventory.status();
     inventory_ = *std::move(inventory);
     auto commercial = CommercialReserveServiceImpl::Create(ledger(), authorizer());
@@ -87,6 +92,7 @@ class CommercialServiceTest : public testing::ServiceTest {
     financing_.reset();
     commercial_.reset();
     inventory_.reset();
+    collateral_hook_.reset();
   }
 
   // A restart: the services stop, the embedded store is closed and opened again.
@@ -232,6 +238,7 @@ class CommercialServiceTest : public testing::ServiceTest {
     Price(Day(2024, 2, 1), 6'000'000);
   }
 
+  std::unique_ptr<commercial::CollateralHook> collateral_hook_;
   std::unique_ptr<InventoryServiceImpl> inventory_;
   std::unique_ptr<CommercialReserveServiceImpl> commercial_;
   std::unique_ptr<FinancingServiceImpl> financing_;
@@ -315,6 +322,56 @@ TEST_P(CommercialServiceTest, QingdaoTwoBanksRacingForOverlappingLots) {
     ASSERT_EQ(got.encumbrances_size(), 1) << lot;
     EXPECT_EQ(got.encumbrances(0).holder(), absl::StrCat("bank:", bank));
   }
+}
+
+// A stock count of a pledged lot changes the pledge in the count's own transaction: the
+// bank's collateral is the metal counted, and the bank hears of it on its event stream.
+TEST_P(CommercialServiceTest, AStockCountOfAPledgedLotReachesTheBank) {
+  World();
+  v1::PledgeResponse p;
+  // 400,000 CNY against 10 t at 60,000 CNY/t: LTV 66.67%, margin call at 80%.
+  ASSERT_TRUE(Call(*fin_, &Fin::CreatePledge, PledgeReq("p1", "ent-a", {"A1"}, 40'000'000), &p,
+                   "icbc-token")
+                  .status.ok());
+  auto count = [&](const std::string& rid, int64_t counted_g, v1::StockCountResponse* resp) {
+    v1::RecordStockCountRequest req;
+    req.set_request_id(rid);
+    *req.mutable_business_date() = Day(2024, 4, 1);
+    req.set_lot_id("A1");
+    req.set_counted_mass_g(counted_g);
+    req.set_reason("quarterly count");
+    return Call(*inv_, &Inv::RecordStockCount, req, resp);
+  };
+  v1::StockCountResponse small;
+  Outcome o = count("cnt-1", 10 * kTonne - 30'000, &small);  // within the 0.5% tolerance
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  v1::StockCountResponse big;
+  ASSERT_TRUE(count("cnt-2", 8 * kTonne, &big).status.ok());  // 2 t short: waits
+  v1::DecideStockCountRequest decide;
+  decide.set_request_id("ok-2");
+  *decide.mutable_business_date() = Day(2024, 4, 2);
+  decide.set_count_id("cnt-2");
+  decide.set_approve(true);
+  v1::StockCountResponse decided;
+  o = Call(*inv_, &Inv::DecideStockCount, decide, &decided, "approver-token");
+  ASSERT_TRUE(o.status.ok()) << o.status;
+
+  v1::GetPledgeRequest get;
+  get.set_pledge_id(p.pledge().pledge_id());
+  v1::Pledge now;
+  ASSERT_TRUE(Call(*fin_, &Fin::GetPledge, get, &now, "icbc-token").status.ok());
+  EXPECT_EQ(now.collateral_mass_g(), 8 * kTonne);
+  EXPECT_TRUE(now.in_margin_call());  // 400,000 / 480,000 = 83.33%
+
+  std::vector<v1::PledgeEvent> events = Events("icbc-token");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].kind(), v1::PLEDGE_EVENT_KIND_CREATED);
+  EXPECT_EQ(events[1].kind(), v1::PLEDGE_EVENT_KIND_COLLATERAL_COUNTED);
+  EXPECT_EQ(events[1].pledge().collateral_mass_g(), 10 * kTonne - 30'000);
+  EXPECT_EQ(events[1].ltv_bp(), 6687);  // 400,000 / (9.97 t * 60,000) = 66.87%
+  EXPECT_EQ(events[2].kind(), v1::PLEDGE_EVENT_KIND_MARGIN_CALL);
+  EXPECT_EQ(events[2].ltv_bp(), 8333);
+  EXPECT_TRUE(Events("boc-token").empty());
 }
 
 TEST_P(CommercialServiceTest, PledgedLotsCannotBeReleasedOrTransferred) {

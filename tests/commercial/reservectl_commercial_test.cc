@@ -184,6 +184,18 @@ TEST_F(ReservectlCommercialTest, APilotFromEnrolmentToCallUp) {
   Result rest = Ok({"bank", "events", "--after", first_cursor}, kIcbc);
   EXPECT_EQ(Lines(rest.out).size(), 2u) << rest.out;
   EXPECT_THAT(rest.out, HasSubstr("margin_call"));
+  // A stock count of the pledged lot changes the bank's collateral in the count's own
+  // transaction: 200 kg short (within tolerance), then found again.
+  Ok({"counts", "record", "JC-0001", "--counted-mass-t", "249.8", "--reason", "monthly count",
+      "--date", "2025-01-06", "--request-id", "cnt-jc1-a"});
+  Ok({"counts", "record", "JC-0001", "--counted-mass-t", "250", "--reason", "found",
+      "--date", "2025-01-06", "--request-id", "cnt-jc1-b"});
+  Result counted = Ok({"bank", "events", "--after", first_cursor}, kIcbc);
+  ASSERT_EQ(Lines(counted.out).size(), 4u) << counted.out;
+  EXPECT_THAT(Lines(counted.out)[2], HasSubstr("collateral_counted  " + pledge_id +
+                                               "  ltv 88.96%  collateral 249800000 g"));
+  EXPECT_THAT(Lines(counted.out)[3], HasSubstr("collateral_counted  " + pledge_id +
+                                               "  ltv 88.89%  collateral 250000000 g"));
   Result totals = Ok({"financing", "totals"}, kFinance);
   EXPECT_THAT(totals.out, HasSubstr("CU     CNY"));
   EXPECT_THAT(totals.out, ::testing::Not(HasSubstr("icbc")));
