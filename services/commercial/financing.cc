@@ -838,6 +838,36 @@ absl::StatusOr<Totals> Financing::GetTotals() {
 
 // ---- Events ----
 
+namespace {
+
+// The journal entries from `from` to `head` that wrote one of `bank`'s pledges, in order,
+// found through the pledges' own histories: a pledge whose current version is older than
+// `from` is skipped without reading its history.
+absl::StatusOr<std::vector<ledger::Seq>> BankEventSeqs(ledger::Ledger& ledger,
+                                                       absl::string_view bank, ledger::Seq from,
+                                                       ledger::Seq head) {
+  const ledger::ReadOptions at_head{head};
+  std::set<ledger::Seq> seqs;
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  do {
+    absl::StatusOr<ledger::RecordPage> p =
+        ledger.ScanRecords(keys::PledgePrefix(bank), page, at_head);
+    if (!p.ok()) return p.status();
+    for (const ledger::Record& r : p->records) {
+      if (r.version < from) continue;
+      absl::StatusOr<std::vector<ledger::Seq>> versions = ledger.RecordHistory(r.key, at_head);
+      if (!versions.ok()) return versions.status();
+      for (ledger::Seq v : *versions) {
+        if (v >= from) seqs.insert(v);
+      }
+    }
+    page.page_token = p->next_page_token;
+  } while (!page.page_token.empty());
+  return std::vector<ledger::Seq>(seqs.begin(), seqs.end());
+}
+
+}  // namespace
+
 absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
                                     const WatchOptions& options, const EventCallback& on_event,
                                     const ledger::StopPredicate& stop) {
@@ -849,30 +879,50 @@ absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
     return InvalidField("after_seq", absl::StrCat("beyond the journal head (", head_at_call,
                                                   "): a cursor from another store?"));
   }
-  const ledger::Seq from = std::max<ledger::Seq>(cursor.after_seq, 1);
-  if (!options.follow && head_at_call < from) return absl::OkStatus();
+  ledger::Seq from = std::max<ledger::Seq>(cursor.after_seq, 1);
   const std::string prefix = keys::PledgePrefix(bank);
   size_t sent = 0;
   absl::Status failure = absl::OkStatus();
+  // Emits the bank's events of one entry; false: stop (the client's, the limit, a failure).
+  auto emit = [&](const ledger::JournalEntry& entry) {
+    for (size_t i = 0; i < entry.tx.writes.size(); ++i) {
+      const ledger::RecordWrite& w = entry.tx.writes[i];
+      if (w.erase || !absl::StartsWith(w.key, prefix)) continue;
+      if (entry.seq == cursor.after_seq && i <= cursor.after_index) continue;
+      absl::StatusOr<Pledge> p = DecodePledge(w.value);
+      if (!p.ok()) {
+        failure = p.status();
+        return false;
+      }
+      if (p->event == PledgeEventKind::kNone) continue;
+      PledgeEvent e{entry.seq, static_cast<uint32_t>(i), p->event, entry.tx.business_date,
+                    *std::move(p)};
+      if (!on_event(e)) return false;
+      if (options.max_events != 0 && ++sent >= options.max_events) return false;
+    }
+    return true;
+  };
+  if (head_at_call >= from && head_at_call - from >= options.walk_limit) {
+    // A long catch-up: only the entries that wrote the bank's pledges are read.
+    absl::StatusOr<std::vector<ledger::Seq>> seqs =
+        BankEventSeqs(ledger_, bank, from, head_at_call);
+    if (!seqs.ok()) return seqs.status();
+    for (ledger::Seq seq : *seqs) {
+      if (stop && stop()) return absl::OkStatus();
+      absl::StatusOr<std::vector<ledger::JournalEntry>> entry = ledger_.ReadJournal(seq, 1);
+      if (!entry.ok()) return entry.status();
+      if (entry->size() != 1 || entry->front().seq != seq) {
+        return absl::InternalError(absl::StrCat("journal entry ", seq, " is missing"));
+      }
+      if (!emit(entry->front())) return failure;
+    }
+    from = head_at_call + 1;
+  }
+  if (!options.follow && head_at_call < from) return absl::OkStatus();
   absl::Status watched = ledger_.Watch(
       from,
       [&](const ledger::JournalEntry& entry) {
-        for (size_t i = 0; i < entry.tx.writes.size(); ++i) {
-          const ledger::RecordWrite& w = entry.tx.writes[i];
-          if (w.erase || !absl::StartsWith(w.key, prefix)) continue;
-          if (entry.seq == cursor.after_seq && i <= cursor.after_index) continue;
-          absl::StatusOr<Pledge> p = DecodePledge(w.value);
-          if (!p.ok()) {
-            failure = p.status();
-            return false;
-          }
-          if (p->event == PledgeEventKind::kNone) continue;
-          PledgeEvent e{entry.seq, static_cast<uint32_t>(i), p->event, entry.tx.business_date,
-                        *std::move(p)};
-          if (!on_event(e)) return false;
-          if (options.max_events != 0 && ++sent >= options.max_events) return false;
-        }
-        return options.follow || entry.seq < head_at_call;
+        return emit(entry) && (options.follow || entry.seq < head_at_call);
       },
       stop);
   if (!failure.ok()) return failure;

@@ -138,6 +138,9 @@ struct EventCursor {
 struct WatchOptions {
   bool follow = false;    // false: stop at the journal head as of the call
   size_t max_events = 0;  // 0: no limit
+  // Catching up over more journal entries than this reads the bank's own pledge histories
+  // instead of walking the journal (the same events either way; see README "Events").
+  uint64_t walk_limit = 4096;
 };
 
 // Return false to stop the stream.

@@ -1,6 +1,8 @@
 #include "services/commercial/financing.h"
 
 #include <atomic>
+#include <limits>
+#include <tuple>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -40,10 +42,11 @@ class FinancingTest : public testing::World {
     return financing_->CreatePledge(Ctx(rid, day, "bank-user"), bank, r);
   }
 
-  std::vector<PledgeEvent> Events(const std::string& bank, EventCursor cursor = {}) {
+  std::vector<PledgeEvent> Events(const std::string& bank, EventCursor cursor = {},
+                                  WatchOptions options = {}) {
     std::vector<PledgeEvent> out;
     absl::Status s = financing_->WatchEvents(
-        bank, cursor, {},
+        bank, cursor, options,
         [&](const PledgeEvent& e) {
           out.push_back(e);
           return true;
@@ -484,6 +487,77 @@ TEST_F(MarginTest, AStockCountOfAPledgedLotMovesItsCollateralInTheSameTransactio
   ASSERT_EQ(exposure->rows.size(), 2u);
   EXPECT_EQ(exposure->rows[0].pledge.collateral_mass_g + exposure->rows[1].pledge.collateral_mass_g,
             20 * kTonne - 40'000);
+}
+
+// A long catch-up reads the bank's pledge histories instead of the journal: the same events,
+// from every cursor, with the limit honoured.
+TEST_F(MarginTest, CatchingUpThroughPledgeHistoriesGivesWhatTheJournalWalkGives) {
+  // Events of every kind, some transactions writing several pledges (mark to market), others
+  // none of a bank's (acquisitions between them).
+  ASSERT_TRUE(Mark(Price("CU", D(2024, 3, 2), 4'000'000)).ok());  // M2, M3 called
+  Acquire("filler", {MakeLot("F1", "D-OK", 10, "ent-b")});
+  ASSERT_TRUE(inventory_->RecordStockCount(InvCtx("cnt-m1", D(2024, 4, 1)),
+                                           {"M1", 10 * kTonne - 30'000, "count"})
+                  .ok());
+  ASSERT_TRUE(Mark(Price("CU", D(2024, 3, 5), 7'000'000)).ok());  // cured, silently
+  ASSERT_TRUE(financing_->RepayPledge(Ctx("repay-m1", D(2024, 5, 1), "u"), "icbc", ids_[0]).ok());
+  auto key = [](const PledgeEvent& e) {
+    return std::tuple{e.seq, e.index, e.kind, e.pledge.id, e.pledge.collateral_mass_g,
+                      e.business_date};
+  };
+  auto keys_of = [&](const std::vector<PledgeEvent>& events) {
+    std::vector<decltype(key(events.front()))> out;
+    for (const PledgeEvent& e : events) out.push_back(key(e));
+    return out;
+  };
+  const WatchOptions walk{.walk_limit = std::numeric_limits<uint64_t>::max()};
+  const WatchOptions index{.walk_limit = 0};
+  const ledger::Seq head = ledger_->GetHead()->seq;
+  for (const std::string bank : {"icbc", "boc", "nobody"}) {
+    std::vector<PledgeEvent> all = Events(bank, {}, walk);
+    EXPECT_EQ(keys_of(Events(bank, {}, index)), keys_of(all)) << bank;
+    // From every event (resuming after it) and from every seq.
+    for (const PledgeEvent& e : all) {
+      EXPECT_EQ(keys_of(Events(bank, {e.seq, e.index}, index)),
+                keys_of(Events(bank, {e.seq, e.index}, walk)))
+          << bank << " after " << e.seq << "." << e.index;
+    }
+    for (ledger::Seq seq = 0; seq <= head; ++seq) {
+      EXPECT_EQ(keys_of(Events(bank, {seq, 0}, index)), keys_of(Events(bank, {seq, 0}, walk)))
+          << bank << " after " << seq;
+    }
+    // The limit, on both paths.
+    WatchOptions two_index = index, two_walk = walk;
+    two_index.max_events = two_walk.max_events = 2;
+    EXPECT_EQ(keys_of(Events(bank, {}, two_index)), keys_of(Events(bank, {}, two_walk)));
+  }
+  std::vector<PledgeEvent> icbc = Events("icbc", {}, index);
+  std::vector<PledgeEventKind> kinds;
+  for (const PledgeEvent& e : icbc) kinds.push_back(e.kind);
+  EXPECT_THAT(kinds, ::testing::ElementsAre(PledgeEventKind::kCreated, PledgeEventKind::kCreated,
+                                            PledgeEventKind::kMarginCall,
+                                            PledgeEventKind::kCollateralCounted,
+                                            PledgeEventKind::kReleased));
+  // Following after a catch-up through the histories goes on with new entries.
+  std::vector<PledgeEvent> followed;
+  WatchOptions follow = index;
+  follow.follow = true;
+  follow.max_events = icbc.size() + 1;
+  std::thread watcher([&] {
+    absl::Status s = financing_->WatchEvents(
+        "icbc", {}, follow,
+        [&](const PledgeEvent& e) {
+          followed.push_back(e);
+          return true;
+        },
+        [] { return false; });
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  ASSERT_TRUE(financing_->RepayPledge(Ctx("repay-m3", D(2024, 5, 2), "u"), "icbc", ids_[2]).ok());
+  watcher.join();
+  ASSERT_EQ(followed.size(), icbc.size() + 1);
+  EXPECT_EQ(followed.back().kind, PledgeEventKind::kReleased);
+  EXPECT_EQ(followed.back().pledge.id, ids_[2]);
 }
 
 TEST_F(MarginTest, WithoutTheHookACountThatWouldChangeAPledgedLotIsRefused) {
