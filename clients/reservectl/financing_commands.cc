@@ -1,5 +1,6 @@
 // reservectl commands for banks (FinancingService: verify, pledge, repay, enforce, consent,
 // exposure, events) and finance's totals.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,12 @@ using Stub = v1::FinancingService::Stub;
 // Bounds `bank events` without --follow: it stops at the head anyway; this caps a huge one.
 constexpr uint32_t kMaxEventsPrinted = 100'000;
 
-std::string Bp(int64_t bp) { return absl::StrCat(FormatScaled(bp, 2, 2), "%"); }
+// An LTV or rate in basis points as a percentage; INT64_MAX is the LTV of collateral worth
+// nothing.
+std::string Bp(int64_t bp) {
+  if (bp == std::numeric_limits<int64_t>::max()) return "infinite";
+  return absl::StrCat(FormatScaled(bp, 2, 2), "%");
+}
 
 const Columns<v1::Pledge>& PledgeColumns() {
   static const Columns<v1::Pledge> c = {

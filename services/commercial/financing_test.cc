@@ -560,6 +560,25 @@ TEST_F(MarginTest, CatchingUpThroughPledgeHistoriesGivesWhatTheJournalWalkGives)
   EXPECT_EQ(followed.back().pledge.id, ids_[2]);
 }
 
+// Qingdao's other half: the receipts were real, the metal was not. A count that finds
+// nothing leaves the pledge worth nothing: LTV "infinite" (INT64_MAX), a margin call.
+TEST_F(MarginTest, ACountThatFindsNoMetalCallsThePledge) {
+  ASSERT_TRUE(inventory_->RecordStockCount(InvCtx("cnt-empty", D(2024, 4, 1)), {"M1", 0, "empty"})
+                  .ok());
+  ASSERT_TRUE(
+      inventory_->DecideStockCount({"ok-empty", "admin:bob", D(2024, 4, 2)}, "cnt-empty", true)
+          .ok());
+  auto p = financing_->GetPledge({}, ids_[0]);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->collateral_mass_g, 0);
+  EXPECT_TRUE(p->in_margin_call);
+  EXPECT_EQ(p->marked_ltv_bp, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Events("icbc").back().kind, PledgeEventKind::kMarginCall);
+  // Default is open to the bank at once (in a margin call).
+  EXPECT_TRUE(
+      financing_->EnforcePledge(Ctx("enf", D(2024, 4, 3), "u"), "icbc", ids_[0], "no metal").ok());
+}
+
 TEST_F(MarginTest, WithoutTheHookACountThatWouldChangeAPledgedLotIsRefused) {
   // An inventory that cannot update pledges (no hook) must not let a lien go stale.
   auto bare = inventory::Inventory::Create(*ledger_);
