@@ -1,5 +1,8 @@
 #include "services/commercial/common.h"
 
+#include <set>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/domain/dates.h"
@@ -82,6 +85,28 @@ absl::StatusOr<Mutation<std::string>> Mutate(ledger::Ledger& ledger, const Conte
 
 bool RetryableOrRaced(const absl::Status& s) {
   return domain::Retryable(s) || s.code() == absl::StatusCode::kAlreadyExists;
+}
+
+absl::StatusOr<std::vector<ledger::Seq>> EntriesWriting(ledger::Ledger& ledger,
+                                                        absl::string_view prefix,
+                                                        ledger::Seq from, ledger::Seq head) {
+  const ledger::ReadOptions at_head{head};
+  std::set<ledger::Seq> seqs;
+  ledger::Page page{ledger::kMaxPageSize, ""};
+  do {
+    absl::StatusOr<ledger::RecordPage> p = ledger.ScanRecords(prefix, page, at_head);
+    if (!p.ok()) return p.status();
+    for (const ledger::Record& r : p->records) {
+      if (r.version < from) continue;
+      absl::StatusOr<std::vector<ledger::Seq>> versions = ledger.RecordHistory(r.key, at_head);
+      if (!versions.ok()) return versions.status();
+      for (ledger::Seq v : *versions) {
+        if (v >= from) seqs.insert(v);
+      }
+    }
+    page.page_token = p->next_page_token;
+  } while (!page.page_token.empty());
+  return std::vector<ledger::Seq>(seqs.begin(), seqs.end());
 }
 
 int64_t DaysInclusive(absl::CivilDay from, absl::CivilDay to) {

@@ -168,6 +168,15 @@ absl::StatusOr<Mutation<std::string>> Mutate(ledger::Ledger& ledger, const Conte
 // or earlier commit under the same name, which the re-read finds).
 bool RetryableOrRaced(const absl::Status& status);
 
+// The journal entries in [from, head] that wrote a live record under `prefix`, in order,
+// found through the records' histories instead of by reading the journal: a record whose
+// current version is below `from` is passed over without reading its history. For catching
+// up over a long stretch of journal, on prefixes whose records are never erased (pledges,
+// price marks).
+absl::StatusOr<std::vector<ledger::Seq>> EntriesWriting(ledger::Ledger& ledger,
+                                                        absl::string_view prefix,
+                                                        ledger::Seq from, ledger::Seq head);
+
 // Days from `from` to `to` inclusive (0 when to < from).
 int64_t DaysInclusive(absl::CivilDay from, absl::CivilDay to);
 

@@ -838,35 +838,6 @@ absl::StatusOr<Totals> Financing::GetTotals() {
 
 // ---- Events ----
 
-namespace {
-
-// The journal entries from `from` to `head` that wrote one of `bank`'s pledges, in order,
-// found through the pledges' own histories: a pledge whose current version is older than
-// `from` is skipped without reading its history.
-absl::StatusOr<std::vector<ledger::Seq>> BankEventSeqs(ledger::Ledger& ledger,
-                                                       absl::string_view bank, ledger::Seq from,
-                                                       ledger::Seq head) {
-  const ledger::ReadOptions at_head{head};
-  std::set<ledger::Seq> seqs;
-  ledger::Page page{ledger::kMaxPageSize, ""};
-  do {
-    absl::StatusOr<ledger::RecordPage> p =
-        ledger.ScanRecords(keys::PledgePrefix(bank), page, at_head);
-    if (!p.ok()) return p.status();
-    for (const ledger::Record& r : p->records) {
-      if (r.version < from) continue;
-      absl::StatusOr<std::vector<ledger::Seq>> versions = ledger.RecordHistory(r.key, at_head);
-      if (!versions.ok()) return versions.status();
-      for (ledger::Seq v : *versions) {
-        if (v >= from) seqs.insert(v);
-      }
-    }
-    page.page_token = p->next_page_token;
-  } while (!page.page_token.empty());
-  return std::vector<ledger::Seq>(seqs.begin(), seqs.end());
-}
-
-}  // namespace
 
 absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
                                     const WatchOptions& options, const EventCallback& on_event,
@@ -905,7 +876,7 @@ absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
   if (head_at_call >= from && head_at_call - from >= options.walk_limit) {
     // A long catch-up: only the entries that wrote the bank's pledges are read.
     absl::StatusOr<std::vector<ledger::Seq>> seqs =
-        BankEventSeqs(ledger_, bank, from, head_at_call);
+        internal::EntriesWriting(ledger_, prefix, from, head_at_call);
     if (!seqs.ok()) return seqs.status();
     for (ledger::Seq seq : *seqs) {
       if (stop && stop()) return absl::OkStatus();
@@ -992,6 +963,11 @@ absl::StatusOr<ledger::Seq> ParseCursor(const ledger::Record& r) {
   return j["seq"].get<ledger::Seq>();
 }
 }  // namespace
+
+absl::StatusOr<std::vector<ledger::Seq>> Financing::PriceMarkEntries(ledger::Seq from,
+                                                                     ledger::Seq head) {
+  return internal::EntriesWriting(ledger_, kPriceMarkPrefix, from, head);
+}
 
 absl::StatusOr<ledger::Seq> Financing::MarkToMarketCursor() {
   absl::StatusOr<ledger::RecordSet> r = ReadRecords(ledger_, {keys::MtmCursor()});

@@ -225,6 +225,9 @@ class Financing {
   // metal and currency) and records margin calls; idempotent and exactly once per entry
   // (see README "Mark to market"). Entries without price marks are ignored.
   absl::Status MarkToMarket(const ledger::JournalEntry& entry);
+  // The entries in [from, head] that wrote price marks, in order, found through the price
+  // records' histories without reading the journal (the follower's catch-up).
+  absl::StatusOr<std::vector<ledger::Seq>> PriceMarkEntries(ledger::Seq from, ledger::Seq head);
   // The last price-mark entry MarkToMarket completed (0: none).
   absl::StatusOr<ledger::Seq> MarkToMarketCursor();
 

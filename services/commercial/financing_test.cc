@@ -595,6 +595,43 @@ TEST_F(MarginTest, WithoutTheHookACountThatWouldChangeAPledgedLotIsRefused) {
           .ok());
 }
 
+// Far behind the head (here: always, walk_limit 0), the follower reads only the entries
+// that wrote price marks, and marks exactly what a walk of the journal would.
+TEST_F(MarginTest, AFollowerFarBehindCatchesUpThroughThePriceHistories) {
+  ledger::Seq s1 = Price("CU", D(2024, 3, 2), 5'000'000);  // M3 crosses
+  for (int i = 0; i < 20; ++i) {
+    Acquire(absl::StrCat("gap-", i), {MakeLot(absl::StrCat("G", i), "D-OK", 1, "ent-b")});
+  }
+  ledger::Seq s2 = Price("CU", D(2024, 3, 3), 4'000'000);  // M2 crosses too
+  for (int i = 20; i < 40; ++i) {
+    Acquire(absl::StrCat("gap-", i), {MakeLot(absl::StrCat("G", i), "D-OK", 1, "ent-b")});
+  }
+  const ledger::Seq head = ledger_->GetHead()->seq;
+  auto listed = financing_->PriceMarkEntries(1, head);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, ::testing::ElementsAre(price_seq_, s1, s2));
+  EXPECT_THAT(*financing_->PriceMarkEntries(s1 + 1, head), ::testing::ElementsAre(s2));
+
+  auto follower = MarkToMarketFollower::Start(
+      *ledger_, *financing_, {.retry_backoff = absl::Milliseconds(20), .walk_limit = 0});
+  ASSERT_TRUE(follower->WaitProcessed(head, absl::Seconds(30)));
+  EXPECT_THAT(InCall(), ::testing::ElementsAre(false, true, true));
+  EXPECT_EQ(*financing_->MarkToMarketCursor(), s2);
+  // Then it follows the journal: a new mark is marked as it comes.
+  ledger::Seq s3 = Price("CU", D(2024, 3, 4), 3'000'000);  // M1 crosses (100%)
+  ASSERT_TRUE(follower->WaitProcessed(s3, absl::Seconds(30)));
+  EXPECT_THAT(InCall(), ::testing::ElementsAre(true, true, true));
+  follower->Stop();
+  auto traces = internal::ScanAll(*ledger_, "financing/mtm/", 100);
+  ASSERT_TRUE(traces.ok());
+  EXPECT_EQ(traces->records.size(), 4u);  // setup mark, s1, s2, s3: each once
+  int margin_calls = 0;
+  for (const std::string bank : {"icbc", "boc"}) {
+    for (const PledgeEvent& e : Events(bank)) margin_calls += e.kind == PledgeEventKind::kMarginCall;
+  }
+  EXPECT_EQ(margin_calls, 3);
+}
+
 TEST_F(FinancingTest, EventsRejectACursorBeyondTheJournal) {
   absl::Status s = financing_->WatchEvents(
       "icbc", {1'000'000, 0}, {}, [](const PledgeEvent&) { return true; }, [] { return false; });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace reserve::commercial {
@@ -52,6 +53,11 @@ void MarkToMarketFollower::Run() {
       processed_.store(std::max(processed_.load(), looked_at), std::memory_order_release);
       have_start = true;
     }
+    if (absl::Status s = CatchUp(looked_at); !s.ok()) {
+      backoff();
+      continue;
+    }
+    if (stop_.load()) break;
     bool failed = false;
     absl::Status watched = ledger_.Watch(
         looked_at + 1,
@@ -67,6 +73,32 @@ void MarkToMarketFollower::Run() {
         [this] { return stop_.load(); });
     if (failed || !watched.ok()) backoff();
   }
+}
+
+absl::Status MarkToMarketFollower::CatchUp(ledger::Seq& looked_at) {
+  absl::StatusOr<ledger::Head> head = ledger_.GetHead();
+  if (!head.ok()) return head.status();
+  if (head->seq <= looked_at || head->seq - looked_at <= options_.walk_limit) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<ledger::Seq>> seqs =
+      financing_.PriceMarkEntries(looked_at + 1, head->seq);
+  if (!seqs.ok()) return seqs.status();
+  for (ledger::Seq seq : *seqs) {
+    if (stop_.load()) return absl::OkStatus();
+    absl::StatusOr<std::vector<ledger::JournalEntry>> entry = ledger_.ReadJournal(seq, 1);
+    if (!entry.ok()) return entry.status();
+    if (entry->size() != 1 || entry->front().seq != seq) {
+      return absl::InternalError(absl::StrCat("journal entry ", seq, " is missing"));
+    }
+    if (absl::Status s = financing_.MarkToMarket(entry->front()); !s.ok()) return s;
+    looked_at = seq;
+    processed_.store(seq, std::memory_order_release);
+  }
+  // Nothing between the last of them and the head wrote price marks.
+  looked_at = head->seq;
+  processed_.store(head->seq, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 }  // namespace reserve::commercial

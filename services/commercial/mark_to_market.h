@@ -9,6 +9,9 @@
 // mark-to-market transaction of each price entry writes by compare-and-set, so after a crash
 // or a restart it resumes at the first entry not yet marked; running two followers (two
 // processes in split mode) is safe: the cursor CAS lets one of them commit each entry.
+// That cursor moves only with price marks, so a restart after many entries without any
+// would walk them all again: far behind the head, the follower instead reads only the
+// entries that wrote price marks (Financing::PriceMarkEntries), then follows the journal.
 //
 // Thread safety: Start/Stop from one owner thread; ProcessedSeq from any thread.
 #ifndef RESERVE_SERVICES_COMMERCIAL_MARK_TO_MARKET_H_
@@ -28,6 +31,10 @@ struct FollowerOptions {
   // After a failed mark to market (ledger unavailable, conflicts beyond the retry budget)
   // the follower waits this long and resumes from its cursor. Never skips an entry.
   absl::Duration retry_backoff = absl::Milliseconds(200);
+  // Further behind the head than this many entries (a restart after a long stretch without
+  // price marks), the follower reads only the entries that wrote price marks, found through
+  // the price records' histories, instead of walking the journal to the head.
+  uint64_t walk_limit = 4096;
 };
 
 class MarkToMarketFollower {
@@ -52,6 +59,8 @@ class MarkToMarketFollower {
   MarkToMarketFollower(ledger::Ledger& ledger, Financing& financing, FollowerOptions options)
       : ledger_(ledger), financing_(financing), options_(options) {}
   void Run();
+  // The long catch-up (see FollowerOptions::walk_limit); moves `looked_at` on.
+  absl::Status CatchUp(ledger::Seq& looked_at);
 
   ledger::Ledger& ledger_;
   Financing& financing_;
