@@ -1,6 +1,7 @@
 #include "services/commercial/common.h"
 
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -107,6 +108,15 @@ absl::StatusOr<std::vector<ledger::Seq>> EntriesWriting(ledger::Ledger& ledger,
     page.page_token = p->next_page_token;
   } while (!page.page_token.empty());
   return std::vector<ledger::Seq>(seqs.begin(), seqs.end());
+}
+
+absl::StatusOr<ledger::JournalEntry> ReadEntry(ledger::Ledger& ledger, ledger::Seq seq) {
+  absl::StatusOr<std::vector<ledger::JournalEntry>> entries = ledger.ReadJournal(seq, 1);
+  if (!entries.ok()) return entries.status();
+  if (entries->size() != 1 || entries->front().seq != seq) {
+    return absl::InternalError(absl::StrCat("journal entry ", seq, " is missing"));
+  }
+  return std::move(entries->front());
 }
 
 int64_t DaysInclusive(absl::CivilDay from, absl::CivilDay to) {

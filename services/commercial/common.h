@@ -177,6 +177,10 @@ absl::StatusOr<std::vector<ledger::Seq>> EntriesWriting(ledger::Ledger& ledger,
                                                         absl::string_view prefix,
                                                         ledger::Seq from, ledger::Seq head);
 
+// The committed journal entry `seq` (INTERNAL if the journal does not have it: callers ask
+// only for entries at or below a head they read).
+absl::StatusOr<ledger::JournalEntry> ReadEntry(ledger::Ledger& ledger, ledger::Seq seq);
+
 // Days from `from` to `to` inclusive (0 when to < from).
 int64_t DaysInclusive(absl::CivilDay from, absl::CivilDay to);
 

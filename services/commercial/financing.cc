@@ -67,6 +67,18 @@ int64_t LtvBp(int64_t principal, int64_t mass_g, int64_t price_minor_per_t) {
   return MulDiv(principal, kBasisPoints, *value).value_or(kInfiniteLtv);
 }
 
+// Marks `p` at `price_minor_per_t`: its LTV, and whether that puts it in margin call (at the
+// margin-call LTV or above): the one rule of mark to market and of stock counts. True when
+// the pledge crossed into or out of the call.
+bool MarkPledge(Pledge& p, int64_t price_minor_per_t) {
+  const int64_t ltv = LtvBp(p.principal_minor, p.collateral_mass_g, price_minor_per_t);
+  const bool in_call = ltv >= p.margin_call_ltv_bp;
+  const bool crossed = in_call != p.in_margin_call;
+  p.in_margin_call = in_call;
+  p.marked_ltv_bp = ltv;
+  return crossed;
+}
+
 bool HasEncumbrance(const Lot& lot, absl::string_view kind, absl::string_view reference) {
   return std::any_of(lot.encumbrances.begin(), lot.encumbrances.end(), [&](const Encumbrance& e) {
     return e.kind == kind && e.reference == reference;
@@ -880,12 +892,9 @@ absl::Status Financing::WatchEvents(absl::string_view bank, EventCursor cursor,
     if (!seqs.ok()) return seqs.status();
     for (ledger::Seq seq : *seqs) {
       if (stop && stop()) return absl::OkStatus();
-      absl::StatusOr<std::vector<ledger::JournalEntry>> entry = ledger_.ReadJournal(seq, 1);
+      absl::StatusOr<ledger::JournalEntry> entry = internal::ReadEntry(ledger_, seq);
       if (!entry.ok()) return entry.status();
-      if (entry->size() != 1 || entry->front().seq != seq) {
-        return absl::InternalError(absl::StrCat("journal entry ", seq, " is missing"));
-      }
-      if (!emit(entry->front())) return failure;
+      if (!emit(*entry)) return failure;
     }
     from = head_at_call + 1;
   }
@@ -935,11 +944,9 @@ absl::Status Financing::RecountCollateral(const Lot& lot, int64_t difference_g,
     if (pr.version != 0) {
       absl::StatusOr<MarkedPrice> marked = DecodeMarkedPrice(pr.value);
       if (!marked.ok()) return marked.status();
-      const int64_t ltv = LtvBp(p->principal_minor, p->collateral_mass_g, marked->price_minor_per_t);
-      const bool in_call = ltv >= p->margin_call_ltv_bp;
-      if (in_call && !p->in_margin_call) p->event = PledgeEventKind::kMarginCall;
-      p->in_margin_call = in_call;
-      p->marked_ltv_bp = ltv;
+      if (MarkPledge(*p, marked->price_minor_per_t) && p->in_margin_call) {
+        p->event = PledgeEventKind::kMarginCall;
+      }
     }
     tx.writes.push_back(ledger::RecordWrite{key, r.version, EncodePledge(*p), false});
   }
@@ -1051,15 +1058,10 @@ absl::Status Financing::MarkToMarket(const ledger::JournalEntry& entry) {
       auto it = price_of.find({p->metal, p->currency});
       if (it == price_of.end()) continue;
       ++summary.pledges_evaluated;
-      const int64_t ltv =
-          LtvBp(p->principal_minor, p->collateral_mass_g, it->second->price_minor_per_t);
-      const bool in_call = ltv >= p->margin_call_ltv_bp;
-      if (in_call == p->in_margin_call) continue;
-      p->in_margin_call = in_call;
-      p->marked_ltv_bp = ltv;
-      p->event = in_call ? PledgeEventKind::kMarginCall : PledgeEventKind::kNone;
+      if (!MarkPledge(*p, it->second->price_minor_per_t)) continue;  // unchanged: not written
+      p->event = p->in_margin_call ? PledgeEventKind::kMarginCall : PledgeEventKind::kNone;
       p->event_ref.clear();
-      (in_call ? summary.margin_calls : summary.cured).push_back(p->id);
+      (p->in_margin_call ? summary.margin_calls : summary.cured).push_back(p->id);
       changed.push_back(ledger::RecordWrite{r.key, r.version, EncodePledge(*p), false});
     }
     // Chunks of kMaxPledgeWritesPerTx; the last also writes the summary and the cursor.

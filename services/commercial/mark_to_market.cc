@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/commercial/common.h"
 
 namespace reserve::commercial {
 
@@ -86,12 +86,9 @@ absl::Status MarkToMarketFollower::CatchUp(ledger::Seq& looked_at) {
   if (!seqs.ok()) return seqs.status();
   for (ledger::Seq seq : *seqs) {
     if (stop_.load()) return absl::OkStatus();
-    absl::StatusOr<std::vector<ledger::JournalEntry>> entry = ledger_.ReadJournal(seq, 1);
+    absl::StatusOr<ledger::JournalEntry> entry = internal::ReadEntry(ledger_, seq);
     if (!entry.ok()) return entry.status();
-    if (entry->size() != 1 || entry->front().seq != seq) {
-      return absl::InternalError(absl::StrCat("journal entry ", seq, " is missing"));
-    }
-    if (absl::Status s = financing_.MarkToMarket(entry->front()); !s.ok()) return s;
+    if (absl::Status s = financing_.MarkToMarket(*entry); !s.ok()) return s;
     looked_at = seq;
     processed_.store(seq, std::memory_order_release);
   }

@@ -1,7 +1,6 @@
 #include "services/common/async_unary.h"
 
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
@@ -19,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "reserve/v1/identity.grpc.pb.h"
+#include "tests/support/raw_call.h"
 
 namespace reserve {
 namespace {
@@ -169,22 +169,11 @@ TEST_F(AsyncUnaryTest, AnErrorAnsweredInlineKeepsItsStatus) {
 }
 
 TEST_F(AsyncUnaryTest, BytesThatAreNotTheRequestMessageAreInvalidArgument) {
-  grpc::GenericStub generic(channel_);
-  std::string junk("\xff\xff\xff\xff\x0f not a message", 20);
-  grpc::Slice slice(junk);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
+  const std::string junk("\xff\xff\xff\xff\x0f not a message", 20);
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-name", "junk");
-  grpc::CompletionQueue cq;
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
-      generic.PrepareUnaryCall(&ctx, "/reserve.v1.IdentityService/WhoAmI", request, &cq);
-  call->StartCall();
-  grpc::Status status;
-  call->Finish(&response, &status, nullptr);
-  void* tag = nullptr;
-  bool ok = false;
-  ASSERT_TRUE(cq.Next(&tag, &ok));
+  grpc::Status status =
+      testing::CallWithRawBytes(channel_, ctx, "/reserve.v1.IdentityService/WhoAmI", junk);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(),
             "the request is not a valid message for /reserve.v1.IdentityService/WhoAmI");

@@ -12,13 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "reserve/v1/error.pb.h"
 #include "reserve/v1/identity.grpc.pb.h"
 #include "reserve/v1/ledger.grpc.pb.h"
 #include "tests/server/process.h"
 #include "tests/server/server_env.h"
+#include "tests/support/raw_call.h"
 
 namespace reserve::testing {
 namespace {
@@ -263,7 +263,6 @@ TEST_F(WireTest, BytesThatAreNoValidMessageAreInvalidArgumentOnSyncAndAsyncMetho
       ReservedProcess::Start(RESERVED_BINARY, options);
   ASSERT_TRUE(all.ok()) << all.status();
   std::shared_ptr<grpc::Channel> channel = OwnChannel((*all)->address());
-  grpc::GenericStub generic(channel);
   auto head = [&] {
     v1::Head h;
     grpc::Status s = v1::LedgerService::NewStub(channel)->GetHead(
@@ -277,19 +276,8 @@ TEST_F(WireTest, BytesThatAreNoValidMessageAreInvalidArgumentOnSyncAndAsyncMetho
         "/reserve.v1.InventoryService/AcquireLots", "/reserve.v1.FinancingService/CreatePledge"}) {
     SCOPED_TRACE(method);
     const std::string junk("\xff\xff\xff\xff\x0f not a message", 20);
-    grpc::Slice slice(junk);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
     std::unique_ptr<grpc::ClientContext> ctx = ContextWithToken(kAdminToken);
-    grpc::CompletionQueue cq;
-    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
-        generic.PrepareUnaryCall(ctx.get(), method, request, &cq);
-    call->StartCall();
-    grpc::Status status;
-    call->Finish(&response, &status, nullptr);
-    void* tag = nullptr;
-    bool ok = false;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
+    grpc::Status status = testing::CallWithRawBytes(channel, *ctx, method, junk);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
     EXPECT_EQ(status.error_message(),
               absl::StrCat("the request is not a valid message for ", method));
